@@ -41,5 +41,9 @@ extern void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 extern void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern void msg_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 extern void msg_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* msg_fatal_status: like msg_fatal, but exits with status (e.g. a sysexits
+ * code for sendmail/postdrop). */
+extern void msg_fatal_status(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
 
 #endif
