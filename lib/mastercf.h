@@ -15,7 +15,9 @@
  * "-o name=value" and "-o { name = value }" arguments are collected in
  * overrides (as "name=value" strings; "$name" kept unexpanded) and also left
  * in args, since daemons parse -o themselves.
- * Returns the list; mastercf_free() releases it.
+ * Returns the list; mastercf_free() releases it. A missing file is fatal
+ * ("open FILE: ..."). raw[] keeps the seven columns as written, "-"
+ * included, so postconf -M can print them.
  */
 #ifndef POSTERN_MASTERCF_H
 #define POSTERN_MASTERCF_H
@@ -34,6 +36,7 @@ typedef struct MASTER_ENT {
     char *command;          /* first word of the command column */
     ARGV *args;             /* the words after the command */
     ARGV *overrides;        /* "name=value" from -o */
+    char *raw[7];           /* the first seven columns as written (postconf -M) */
     char *file;             /* for diagnostics */
     int line;
 } MASTER_ENT;
