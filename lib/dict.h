@@ -58,6 +58,9 @@
 #define DICT_FLAG_FOLD_FIX (1 << 14)
 #define DICT_FLAG_FOLD_MUL (1 << 15)
 #define DICT_FLAG_BULK_UPDATE (1 << 17)
+/* Postern extension (postmap): a table that cannot be opened is fatal
+ * ("open database X.db: ...") instead of becoming a surrogate. */
+#define DICT_FLAG_FATAL_OPEN (1 << 24)
 
 /* What daemons use for *_maps (Postfix's default for maps). */
 #define DICT_FLAGS_DEFAULT (DICT_FLAG_LOCK | DICT_FLAG_FOLD_FIX)
@@ -96,6 +99,17 @@ extern DICT *dict_alloc(const char *type, const char *name, size_t size);
 extern void dict_watch_file(DICT *d, const char *path);
 extern DICT *dict_surrogate(const char *type, const char *name, int error, const char *fmt,
                             ...) __attribute__((format(printf, 4, 5)));
+/* The postmap(1) source format, shared by postmap and texthash: read path
+ * with the main.cf line rules (comments, continuation lines), split each
+ * logical line into key and value at the first white space (a key may be
+ * "quoted", keeping its quotes), trimming blanks, and call fn(key, value,
+ * lineno, ctx) per entry; malformed lines get Postfix's warnings ("FILE, line
+ * N: expected format: key whitespace value"). Returns 0, or -1 with errno
+ * when the file cannot be opened. */
+typedef void (*DICT_SOURCE_FN)(const char *key, const char *value, int lineno, void *ctx);
+extern int dict_source_read(const char *path, DICT_SOURCE_FN fn, void *ctx);
+extern void dict_source_parse(const char *label, int (*getline_fn)(VSTR *, void *), void *src,
+                              DICT_SOURCE_FN fn, void *ctx);
 /* The type names built in, space-separated, for postconf -m. */
 extern const char *dict_type_names(void);
 
