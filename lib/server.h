@@ -90,6 +90,7 @@ extern int mail_flow_count(void);
 /* The name of the service being run ("smtp", "127.0.0.1:2525"), and whether
  * the daemon was started by the master (0 when run by hand for tests). */
 extern const char *server_service_name(void);
+extern int server_by_master(void);
 
 /* Switch effective uid/gid for a delivery (root daemons): 0 or -1. */
 extern int set_eugid(uid_t uid, gid_t gid);
