@@ -32,6 +32,8 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
 CFLAGS_ALL = $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -std=gnu11 -Ilib $(DEFS) $(CFLAGS)
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS = -ldb
+# Debian's python3-pytest lives with /usr/bin/python3, whatever else is on PATH.
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
 DAEMONS = master smtpd cleanup qmgr pickup virtual bounce discard error postlogd showq
 COMMANDS = $(basename $(notdir $(wildcard bin/*.c)))
@@ -79,7 +81,7 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 integration: all
-	python3 -m pytest -q tests/integration
+	$(PYTHON) -m pytest -q tests/integration
 
 check: deps all unit integration
 
