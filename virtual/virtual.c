@@ -83,6 +83,8 @@
 static MAPS *mailbox_maps;
 static MAPS *uid_maps;
 static MAPS *gid_maps;
+static uid_t idle_uid; /* effective identity between deliveries */
+static gid_t idle_gid;
 static const char *mailbox_base;
 static long minimum_uid;
 static long mailbox_limit;
@@ -535,8 +537,8 @@ static void virt_deliver_one(DELIVER_REQUEST *req, DELIVER_RCPT *rcpt, VIRT_MSG 
         virt_maildir(req, rcpt, msg, VSTR_STR(path), res);
     else
         virt_mbox(req, rcpt, msg, VSTR_STR(path), res);
-    if (set_eugid(0, 0) < 0)
-        msg_fatal("set_eugid 0 0: %m");
+    if (set_eugid(idle_uid, idle_gid) < 0)
+        msg_fatal("set_eugid %ld %ld: %m", (long)idle_uid, (long)idle_gid);
 out:
     vstr_free(path);
     vstr_free(user);
@@ -635,10 +637,30 @@ static void virtual_pre_init(const char *service, char **argv)
     host_name = vstr_export(h);
 }
 
+/*
+ * Between deliveries the agent keeps root only as its real and saved uid: its
+ * effective identity is mail_owner, so it reads and marks queue files as
+ * their owner and `ps` never shows it as root. set_eugid() regains root just
+ * long enough to become the mailbox owner for one delivery.
+ */
+static void virtual_post_init(const char *service, char **argv)
+{
+    const char *owner = cfg_str("mail_owner");
+    struct passwd *pw = getpwnam(owner);
+
+    if (pw == NULL)
+        msg_fatal("unknown mail_owner %s", owner);
+    idle_uid = pw->pw_uid;
+    idle_gid = pw->pw_gid;
+    if (set_eugid(idle_uid, idle_gid) < 0)
+        msg_fatal("set_eugid %ld %ld: %m", (long)idle_uid, (long)idle_gid);
+}
+
 int main(int argc, char **argv)
 {
     static const SERVER_OPTS opts = {
         .pre_init = virtual_pre_init,
+        .post_init = virtual_post_init,
     };
 
     single_server_main(argc, argv, virtual_service, &opts);

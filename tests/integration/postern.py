@@ -220,11 +220,22 @@ class Instance:
             out.extend(self.maildir_files(mb))
         return out
 
-    def queue_files(self):
+    def queue_files(self, committed_only=True):
+        """Queue files in maildrop, incoming, active, deferred and hold. By
+        default only committed ones (owner-execute bit set, reference 2.4):
+        a file a killed cleanup left unfinished is invisible to Postfix too
+        (postsuper -p removes it after a week)."""
         out = []
         for q in ("maildrop", "incoming", "active", "deferred", "hold"):
             for dirpath, _, files in os.walk(os.path.join(self.spool, q)):
-                out.extend(os.path.join(dirpath, f) for f in files)
+                for f in files:
+                    path = os.path.join(dirpath, f)
+                    try:
+                        mode = os.stat(path).st_mode
+                    except OSError:
+                        continue
+                    if not committed_only or mode & 0o700 == 0o700:
+                        out.append(path)
         return out
 
     def wait_delivered(self, count, timeout=60):

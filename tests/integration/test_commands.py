@@ -74,7 +74,9 @@ def test_mailq_and_postqueue_json(inst):
     m = re.match(r"^(%s)\s+(\d+) (\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d)  sender@example\.org$"
                  % qid, lines[1])
     assert m, out
-    assert len(lines[1].split(" sender@")[0]) == 40  # "%-11s %7ld %20.20s " layout
+    # "%-11s %7ld %20.20s %s" with the ID and its status character (" " when
+    # neither active, held nor expired): the sender starts at offset 42.
+    assert lines[1].index("sender@") == 42, repr(lines[1])
     assert lines[2].endswith(")") and len(lines[2]) == 78, repr(lines[2])
     assert lines[3] == " " * 41 + "someone@elsewhere.example"
     assert re.search(r"^-- \d+ Kbytes in 1 Request\.$", out, re.M), out

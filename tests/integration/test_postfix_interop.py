@@ -182,7 +182,7 @@ def test_pflogsumm_reads_postern_log(inst):
     out = r.stdout
 
     def total(label):
-        m = re.search(r"^\s*(\d+)\s+%s\s*$" % label, out, re.M)
+        m = re.search(r"^\s*(\d+)\s+%s(?: \(\d+%%\))?\s*$" % label, out, re.M)
         assert m, "no %r in pflogsumm output:\n%s" % (label, out)
         return int(m.group(1))
 
