@@ -705,8 +705,13 @@ static int cleanup_message(STATE *state, long flags)
     }
     if (state->errs == 0 && commit_file(state) == 0) {
         vstr_reset(unfinished_qid);
+        /*
+         * The file is committed (fsync'ed): answer first, so the client's
+         * 250 never waits for qmgr to accept the trigger, then wake qmgr.
+         */
+        rc = reply(state->client, 0, "");
         (void)unix_trigger("public/qmgr", "I", 1);
-        return reply(state->client, 0, "");
+        return rc;
     }
     remove_file(state);
     rc = reply(state->client, state->errs, state->reason->buf);

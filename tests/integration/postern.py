@@ -55,7 +55,9 @@ def free_port():
 
 class Instance:
     def __init__(self, extra_main=None, mynetworks="127.0.0.1/32", aliases=None,
-                 master_extra="", mailboxes=None):
+                 master_extra="", mailboxes=None, master_cf=None):
+        """master_cf: optional function(port) -> master.cf text, used instead
+        of conf/master.cf with its smtp line moved to 127.0.0.1:port."""
         ensure_group("postdrop")
         ensure_user("postfix")
         self.vuid, self.vgid = ensure_user("vmail")
@@ -99,11 +101,14 @@ class Instance:
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
             for k, v in main.items():
                 f.write("%s = %s\n" % (k, v))
-        with open(os.path.join(REPO, "conf", "master.cf")) as f:
-            master = f.read()
-        master = master.replace(
-            "smtp      inet  n       -       n       -       -       smtpd",
-            "127.0.0.1:%d inet n - n - - smtpd" % self.port)
+        if master_cf is not None:
+            master = master_cf(self.port)
+        else:
+            with open(os.path.join(REPO, "conf", "master.cf")) as f:
+                master = f.read()
+            master = master.replace(
+                "smtp      inet  n       -       n       -       -       smtpd",
+                "127.0.0.1:%d inet n - n - - smtpd" % self.port)
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
             f.write(master + master_extra)
         with open(os.path.join(self.etc, "vmailbox"), "w") as f:

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """test_virtual - drive the virtual(8) agent by hand, as qmgr would.
 
-Usage (as root): python3 virtual/test_virtual.py [BUILD_DIR]
+Usage (as root): python3 tests/integration/virtual_agent_check.py [BUILD_DIR]
+(run by test_virtual_agent.py in make check)
 
 Builds a scratch instance (main.cf, queue file in active/, hash table made
 with our postmap), starts BUILD_DIR/libexec/virtual -S with one end of a
@@ -18,8 +19,8 @@ import tempfile
 import shutil
 import glob
 
-BUILD = sys.argv[1] if len(sys.argv) > 1 else "build-dict"
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
 AGENT = os.path.join(ROOT, BUILD, "libexec", "virtual")
 POSTMAP = os.path.join(ROOT, BUILD, "bin", "postmap")
 failures = 0
