@@ -462,6 +462,7 @@ int main(int argc, char **argv)
         config_dir = DEF_CONFIG_DIR;
 
     cfg_init(config_dir);
+    cfg_warn_unused(); /* postconf only: Postfix daemons do not warn */
     for (i = 0; i < overrides->argc; i++) {
         char *nv = mystrdup(overrides->argv[i]);
         char *eq = strchr(nv, '=');

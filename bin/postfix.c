@@ -178,21 +178,8 @@ static int do_check(void)
         say(SAY_FATAL, "mail_owner %s: unknown user", owner);
         return 1;
     }
-    if (geteuid() == 0) {
-        /*
-         * Workaround: mail_queue_mkdirs() cannot create an absolute
-         * data_directory (its parent walk starts with mkdir("")), so
-         * create that one here and let it do the queue directories.
-         */
-        char *ddir = mystrdup(cfg_str("data_directory"));
-
-        if (*ddir && mkdir(ddir, 0700) == 0 && chown(ddir, pw->pw_uid, pw->pw_gid) < 0)
-            say(SAY_WARN, "chown %s: %m", ddir);
-        cfg_override("data_directory", "");
+    if (geteuid() == 0)
         mail_queue_mkdirs();
-        cfg_override("data_directory", ddir);
-        myfree(ddir);
-    }
     for (i = 0; owned[i]; i++)
         check_dir(qdir, owned[i], pw->pw_uid, owner, 0700);
     check_dir(qdir, "maildrop", pw->pw_uid, owner, 0730);

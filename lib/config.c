@@ -37,7 +37,8 @@
  *      levels; "bad numerical configuration: NAME = VALUE" and "bad boolean
  *      configuration: NAME = VALUE" from the typed getters.
  *      Warnings: "FILE, line N: unused parameter: NAME=VALUE" for a setting
- *      nothing knows or refers to; "truncated macro reference", "empty
+ *      nothing knows or refers to, from cfg_warn_unused() (postconf only,
+ *      as in Postfix; daemons stay quiet); "truncated macro reference", "empty
  *      macro name", "bad operator" for malformed expansions (the text is then
  *      kept literally or dropped, as noted in the code).
  *
@@ -796,8 +797,13 @@ int cfg_is_used(const char *name)
     return 0;
 }
 
-/* cfg_warn_unused - Postfix's "unused parameter" warning, with the line. */
-static void cfg_warn_unused(void)
+/*
+ * cfg_warn_unused - Postfix's postconf "unused parameter" warning, with the
+ * line, for each main.cf setting of the last cfg_init() that nothing knows
+ * or refers to (cfg_is_used()). Only postconf(1) calls this: Postfix's
+ * daemons do not warn about unused parameters.
+ */
+void cfg_warn_unused(void)
 {
     CFG_ENT *e;
     int i;
@@ -925,7 +931,6 @@ void cfg_init(const char *config_dir)
     strcat(master_path, "/master.cf");
     myfree(cfg_master_text);
     cfg_master_text = cfg_read_file(master_path, 0);
-    cfg_warn_unused();
     myfree(master_path);
 
     if (explicit_dir)
@@ -1078,10 +1083,45 @@ long cfg_time(const char *name)
     return result;
 }
 
-/* cfg_list - the expanded value split at ", \t\r\n"; free with argv_free. */
+/*
+ * cfg_split_list - split value at runs of ", \t\r\n" as Postfix's
+ * mystrtokq(..., CHARS_COMMA_SP, CHARS_BRACE) does: a "{...}" group (nested
+ * groups included) is never split, so "inline:{ a=b, c=d }, hash:/x" gives
+ * two elements; the braces stay in the element. An unbalanced '{' extends
+ * the element to the end of value. Empty elements are dropped. Returns a
+ * fresh ARGV (argv_free); value NULL gives an empty list.
+ */
+ARGV *cfg_split_list(const char *value)
+{
+    ARGV *list = argv_alloc(8);
+    const char *p = value ? value : "";
+    const char *start;
+    int depth;
+
+    for (;;) {
+        p += strspn(p, CFG_LIST_DELIMS);
+        if (*p == 0)
+            break;
+        for (start = p, depth = 0; *p; p++) {
+            if (*p == '{')
+                depth++;
+            else if (*p == '}' && depth > 0)
+                depth--;
+            else if (depth == 0 && strchr(CFG_LIST_DELIMS, *p) != NULL)
+                break;
+        }
+        argv_addn(list, start, (size_t)(p - start));
+    }
+    return list;
+}
+
+/*
+ * cfg_list - the expanded value of name split with cfg_split_list() (brace
+ * groups kept whole); free with argv_free.
+ */
 ARGV *cfg_list(const char *name)
 {
-    return argv_split(cfg_str(name), CFG_LIST_DELIMS);
+    return cfg_split_list(cfg_str(name));
 }
 
 /*

@@ -8,10 +8,11 @@
  * the leading blanks stay); '#' starts a comment only as the first non-blank
  * character, and a comment line may sit inside a continued line. "name =
  * value": blanks around '=' and at the end are dropped; the last definition
- * wins. A line without '=' is fatal, naming file, line and text; an unknown
- * parameter name that nothing refers to gets "warning: FILE, line N: unused
- * parameter: NAME=VALUE" (Postfix's postconf text, plus the line number; it
- * is still stored: postconf -n prints it). Per-transport names
+ * wins. A line without '=' is fatal, naming file, line and text. An unknown
+ * parameter name that nothing refers to is stored (postconf -n prints it);
+ * cfg_warn_unused(), called only by postconf (Postfix's daemons do not
+ * warn), then logs "warning: FILE, line N: unused parameter: NAME=VALUE"
+ * for each (Postfix's postconf text, plus the line number). Per-transport names
  * (TRANSPORT_SUFFIX where default_SUFFIX is known) and names used as $NAME
  * in another setting are not warned about. config_directory is set to DIR
  * (and counts as set when DIR came from the argument or $MAIL_CONFIG).
@@ -38,7 +39,10 @@
  * cfg_long(name) (decimal, may be negative), cfg_bool(name) ("yes"/"no",
  * case-insensitive), cfg_time(name) (seconds; units s m h d w; the default
  * unit is the one in the parameter table, usually s), cfg_list(name) (the
- * expanded value split at ", \t\r\n"; caller frees with argv_free).
+ * expanded value split with cfg_split_list(); caller frees with argv_free).
+ * cfg_split_list(value) splits any text at runs of ", \t\r\n" but never
+ * inside a "{...}" group (nested groups too), as Postfix's mystrtokq(): so
+ * "inline:{ a=b, c=d }, hash:/x" is two elements; the braces are kept.
  *
  * Per-transport parameters (reference 5.1): cfg_transport_long(transport,
  * suffix, fallback) returns TRANSPORT_SUFFIX if set (e.g.
@@ -85,6 +89,7 @@
 #define POSTERN_MAIL_VERSION "3.7.11-postern-0.1"
 
 extern void cfg_init(const char *config_dir);
+extern void cfg_warn_unused(void);
 extern const char *cfg_main_cf_path(void);
 extern const char *cfg_str(const char *name);
 extern char *cfg_expand(const char *text);
@@ -100,6 +105,7 @@ extern long cfg_long(const char *name);
 extern int cfg_bool(const char *name);
 extern long cfg_time(const char *name);
 extern ARGV *cfg_list(const char *name);
+extern ARGV *cfg_split_list(const char *value);
 extern long cfg_transport_long(const char *transport, const char *suffix, const char *fallback);
 extern void cfg_override(const char *name, const char *value);
 extern void cfg_set_service(const char *service_name);

@@ -5,21 +5,44 @@
  *      DICT *dict_inline_open(const char *spec, int open_flags, int flags);
  * DESCRIPTION
  *      inline:{ key=value, { key = text with blanks, or commas } } as in
- *      Postfix 3.0 and later (postconf(5), "inline" in DATABASE_README):
- *      the whole name is enclosed in braces; elements are separated by
- *      commas or white space; an element that is itself enclosed in braces
- *      may contain blanks and commas, and blanks around its '=' are
- *      removed. The first '=' separates key from value. Keys are lower-cased
- *      with DICT_FLAG_FOLD_FIX; a duplicate key keeps the first value.
+ *      Postfix 3.0 and later (inline_table(5), Postfix util/dict_inline.c),
+ *      with the semantics observed with Postfix 3.7's postmap -q:
+ *
+ *      - the name must be "{...}": the first character '{', its matching
+ *        '}' the last character (no trailing text or blanks), else "bad
+ *        syntax"; "{}" is "bad syntax" too, and a name with no elements
+ *        ("{ }", "{ , }") is an "empty table";
+ *      - the text between the braces is split like any Postfix list
+ *        (mystrtokq: at commas and white space, never inside a "{...}"
+ *        group; cfg_split_list() here);
+ *      - an element that starts with '{' must end at its matching '}'
+ *        ("syntax error after '}' in "{a=b}x"" otherwise); the braces go,
+ *        and so do the blanks just inside them;
+ *      - each element is split as Postfix's split_qnameval(): the key runs
+ *        to the first white space or '=' (a '\' escapes the next character
+ *        and "..." quotes protect blanks and '='; both are kept in the
+ *        key), then optional blanks, then '=' ("missing '=' after attribute
+ *        name" otherwise; "unbalanced '"'"), then the value with leading
+ *        and trailing blanks removed. So "{ key = value with spaces }"
+ *        gives "value with spaces", "a={b c}" gives "{b c}", "=b" gives the
+ *        empty key, and "a=b c" is an error ("c" has no '=');
+ *      - keys are lower-cased with DICT_FLAG_FOLD_FIX; a later duplicate
+ *        replaces an earlier one.
+ *
  * DIAGNOSTICS
- *      Syntax errors give a warning and a surrogate table (DICT_ERR_CONFIG):
- *      "inline:NAME: syntax error: ..."
+ *      A syntax error gives a warning and a surrogate table whose lookups
+ *      fail with DICT_ERR_CONFIG, with Postfix's text: "REASON:
+ *      "inline:NAME"; need "inline:{name=value...}"", REASON one of "bad
+ *      syntax", "empty table", "missing '=' after attribute name",
+ *      "unbalanced '"'", "syntax error after '}' in "ELEMENT"".
  * SEE ALSO
- *      Postfix util/dict_inline.c.
+ *      inline_table(5), Postfix util/dict_inline.c, split_qnameval.c.
  */
 #include <ctype.h>
 #include <string.h>
 
+#include "argv.h"
+#include "config.h"
 #include "dict.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -29,94 +52,143 @@ extern DICT *dict_inline_open(const char *name, int open_flags, int dict_flags);
 extern DICT *dict_mem_create(const char *type, const char *name, int dict_flags);
 extern int dict_mem_add(DICT *d, const char *key, const char *value);
 
-/* Trim [start, end) in place; returns the new start, *endp updated. */
-static const char *inline_trim(const char *start, const char **endp)
+/* inline_close_brace - the '}' matching the '{' at open, or NULL. */
+static const char *inline_close_brace(const char *open)
 {
-    const char *end = *endp;
+    const char *cp;
+    int depth = 0;
 
-    while (start < end && isspace((unsigned char)*start))
-        start++;
-    while (end > start && isspace((unsigned char)end[-1]))
-        end--;
-    *endp = end;
-    return start;
-}
-
-/* Add one "key=value" element; returns an error text or NULL. */
-static const char *inline_element(DICT *d, const char *start, const char *end)
-{
-    const char *eq;
-    const char *kend, *vstart;
-    char *key, *val, *cp;
-
-    start = inline_trim(start, &end);
-    eq = memchr(start, '=', (size_t)(end - start));
-    if (eq == NULL)
-        return "missing '=' after attribute name";
-    kend = eq;
-    start = inline_trim(start, &kend);
-    if (start == kend)
-        return "missing attribute name";
-    vstart = eq + 1;
-    vstart = inline_trim(vstart, &end);
-    key = mystrndup(start, (size_t)(kend - start));
-    val = mystrndup(vstart, (size_t)(end - vstart));
-    if (d->flags & DICT_FLAG_FOLD_FIX)
-        for (cp = key; *cp; cp++)
-            *cp = (char)tolower((unsigned char)*cp);
-    (void)dict_mem_add(d, key, val);
-    myfree(key);
-    myfree(val);
+    for (cp = open; *cp; cp++) {
+        if (*cp == '{')
+            depth++;
+        else if (*cp == '}' && --depth == 0)
+            return cp;
+    }
     return NULL;
 }
 
-/* dict_inline_open - parse "{ ... }" into an in-memory table. */
-DICT *dict_inline_open(const char *name, int open_flags, int dict_flags)
+/*
+ * inline_nameval - split one element in place as Postfix's
+ * split_qnameval(); returns NULL and sets *key and *value, or an error text.
+ */
+static const char *inline_nameval(char *buf, char **key, char **value)
 {
-    const char *start = name;
-    const char *end = name + strlen(name);
-    const char *cp, *err = NULL;
-    DICT *d;
+    char *kp;
+    char *kend;
+    char *vp;
+    char *vend;
+    int in_quotes = 0;
 
-    start = inline_trim(start, &end);
-    if (end - start < 2 || *start != '{' || end[-1] != '}')
-        return dict_surrogate("inline", name, DICT_ERR_CONFIG,
-                              "inline:%s: syntax error: missing '{' or '}'", name);
-    start++;
-    end--;
-    d = dict_mem_create("inline", name, dict_flags);
-    cp = start;
-    while (err == NULL) {
-        while (cp < end && (isspace((unsigned char)*cp) || *cp == ','))
-            cp++;
-        if (cp >= end)
+    for (kp = buf; *kp && isspace((unsigned char)*kp); kp++)
+        /* void */;
+    for (kend = kp; *kend; kend++) {
+        if (*kend == '\\') {
+            if (kend[1] == 0)
+                break;
+            kend++;
+        } else if (*kend == '"') {
+            in_quotes = !in_quotes;
+        } else if (!in_quotes && (isspace((unsigned char)*kend) || *kend == '=')) {
             break;
-        if (*cp == '{') {
-            const char *inner = cp + 1;
-            int depth = 1;
-
-            for (cp++; cp < end && depth > 0; cp++) {
-                if (*cp == '{')
-                    depth++;
-                else if (*cp == '}')
-                    depth--;
-            }
-            if (depth > 0)
-                err = "missing '}'";
-            else
-                err = inline_element(d, inner, cp - 1);
-        } else {
-            const char *elem = cp;
-
-            while (cp < end && !isspace((unsigned char)*cp) && *cp != ',')
-                cp++;
-            err = inline_element(d, elem, cp);
         }
     }
-    if (err != NULL) {
-        dict_close(d);
-        return dict_surrogate("inline", name, DICT_ERR_CONFIG, "inline:%s: syntax error: %s", name,
-                              err);
+    if (in_quotes)
+        return "unbalanced '\"'";
+    for (vp = kend; *vp && isspace((unsigned char)*vp); vp++)
+        /* void */;
+    if (*vp != '=')
+        return "missing '=' after attribute name";
+    *kend = 0;
+    for (vp++; *vp && isspace((unsigned char)*vp); vp++)
+        /* void */;
+    for (vend = vp + strlen(vp); vend > vp && isspace((unsigned char)vend[-1]); vend--)
+        /* void */;
+    *vend = 0;
+    *key = kp;
+    *value = vp;
+    return NULL;
+}
+
+/*
+ * inline_element - add one list element to d; returns 0, or -1 with the
+ * reason in why (for the surrogate's message).
+ */
+static int inline_element(DICT *d, const char *elem, VSTR *why)
+{
+    char *copy;
+    char *text;
+    char *key;
+    char *value;
+    char *cp;
+    const char *close;
+    const char *err;
+
+    if (*elem == '{') {
+        close = inline_close_brace(elem);
+        if (close == NULL || close[1] != 0) {
+            vstr_sprintf(why, "syntax error after '}' in \"%s\"", elem);
+            return -1;
+        }
+        copy = mystrndup(elem + 1, (size_t)(close - elem - 1));
+    } else {
+        copy = mystrdup(elem);
     }
+    text = copy;
+    if ((err = inline_nameval(text, &key, &value)) != NULL) {
+        vstr_strcpy(why, err);
+        myfree(copy);
+        return -1;
+    }
+    if (d->flags & DICT_FLAG_FOLD_FIX)
+        for (cp = key; *cp; cp++)
+            *cp = (char)tolower((unsigned char)*cp);
+    (void)dict_mem_add(d, key, value);
+    myfree(copy);
+    return 0;
+}
+
+/*
+ * dict_inline_open - parse "{ ... }" (name without the "inline:" prefix)
+ * into an in-memory table; open_flags are ignored (read-only), dict_flags
+ * as for dict_open(). Never NULL: a syntax error gives a surrogate table.
+ */
+DICT *dict_inline_open(const char *name, int open_flags, int dict_flags)
+{
+    const char *close;
+    char *inner;
+    ARGV *elems;
+    VSTR *why;
+    DICT *d;
+    int saved_flags;
+    int i;
+
+    (void)open_flags;
+    close = (*name == '{') ? inline_close_brace(name) : NULL;
+    if (close == NULL || close[1] != 0 || close == name + 1)
+        return dict_surrogate("inline", name, DICT_ERR_CONFIG,
+                              "bad syntax: \"inline:%s\"; need \"inline:{name=value...}\"", name);
+    inner = mystrndup(name + 1, (size_t)(close - name - 1));
+    elems = cfg_split_list(inner);
+    myfree(inner);
+    if (elems->argc == 0) {
+        argv_free(elems);
+        return dict_surrogate("inline", name, DICT_ERR_CONFIG,
+                              "empty table: \"inline:%s\"; need \"inline:{name=value...}\"", name);
+    }
+    d = dict_mem_create("inline", name, dict_flags);
+    saved_flags = d->flags;
+    d->flags |= DICT_FLAG_DUP_REPLACE; /* the last definition wins */
+    why = vstr_alloc(64);
+    for (i = 0; i < elems->argc && VSTR_LEN(why) == 0; i++)
+        (void)inline_element(d, elems->argv[i], why);
+    d->flags = saved_flags;
+    argv_free(elems);
+    if (VSTR_LEN(why) > 0) {
+        dict_close(d);
+        d = dict_surrogate("inline", name, DICT_ERR_CONFIG,
+                           "%s: \"inline:%s\"; need \"inline:{name=value...}\"", VSTR_STR(why),
+                           name);
+    }
+    vstr_free(why);
     return d;
 }

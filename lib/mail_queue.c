@@ -187,7 +187,11 @@ int mail_queue_id_ok(const char *qid)
     return 1;
 }
 
-/* mq_mkparents - create the missing directories leading to path (0700) */
+/*
+ * mq_mkparents - create the missing directories leading to path (0700).
+ * Works for relative and absolute paths: an empty prefix (the root of an
+ * absolute path, or a doubled slash) is skipped. 0, or -1 with errno.
+ */
 static int mq_mkparents(const char *path)
 {
     char *copy = mystrdup(path);
@@ -195,6 +199,8 @@ static int mq_mkparents(const char *path)
     int ret = 0;
 
     for (slash = strchr(copy, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+        if (slash == copy || slash[-1] == '/')
+            continue; /* "/" or "//": nothing to create */
         *slash = 0;
         if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
             ret = -1;

@@ -4,9 +4,9 @@
  * SYNOPSIS
  *      #include "maps.h"
  * DESCRIPTION
- *      maps_create() splits the parameter value at commas and white space,
- *      except inside {} (so "inline:{ a=b, c=d }" stays one element, as
- *      with Postfix's mystrtokq), and opens each "type:name" with O_RDONLY.
+ *      maps_create() splits the parameter value with cfg_split_list() (at
+ *      commas and white space, except inside {}, so "inline:{ a=b, c=d }"
+ *      stays one element, as with Postfix's mystrtokq), and opens each "type:name" with O_RDONLY.
  *      Tables are cached per process by (spec, flags) and reference
  *      counted, so the same table listed in several parameters is opened
  *      once (Postfix's dict_open shared by maps_create).
@@ -26,6 +26,8 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "argv.h"
+#include "config.h"
 #include "dict.h"
 #include "maps.h"
 #include "msg.h"
@@ -85,34 +87,19 @@ static void maps_release(DICT *d)
 MAPS *maps_create(const char *title, const char *value, int dict_flags)
 {
     MAPS *maps = mymalloc(sizeof(*maps));
-    const char *cp = value ? value : "";
-    char *spec;
+    ARGV *words;
+    int i;
 
     maps->title = mystrdup(title);
     maps->count = 0;
     maps->dicts = NULL;
     maps->error = DICT_ERR_NONE;
-    for (;;) {
-        const char *start;
-        int depth = 0;
-
-        while (*cp && strchr(", \t\r\n", *cp))
-            cp++;
-        if (*cp == 0)
-            break;
-        for (start = cp; *cp; cp++) {
-            if (*cp == '{')
-                depth++;
-            else if (*cp == '}' && depth > 0)
-                depth--;
-            else if (depth == 0 && strchr(", \t\r\n", *cp))
-                break;
-        }
-        spec = mystrndup(start, (size_t)(cp - start));
+    words = cfg_split_list(value);
+    for (i = 0; i < words->argc; i++) {
         maps->dicts = myrealloc(maps->dicts, sizeof(DICT *) * (size_t)(maps->count + 1));
-        maps->dicts[maps->count++] = maps_open(spec, dict_flags);
-        myfree(spec);
+        maps->dicts[maps->count++] = maps_open(words->argv[i], dict_flags);
     }
+    argv_free(words);
     return maps;
 }
 

@@ -14,9 +14,16 @@
  *      - after msg_logging_configure(): with maillog_file empty, to syslog
  *        with tag "$syslog_name/program" and facility $syslog_facility;
  *        otherwise as the full line "Mon DD HH:MM:SS shorthost TAG[pid]:
- *        text" in one datagram to $queue_directory/public/postlog (served
- *        by postlogd); if that fails, the line plus a newline is appended
- *        to maillog_file directly (O_APPEND, one write).
+ *        text" in one datagram to the postlog service (postlogd), where
+ *        shorthost is $myhostname up to its first dot (as Postfix's
+ *        postlog does; not gethostname()). msg_logging_configure()
+ *        connects the datagram socket to $queue_directory/public/postlog,
+ *        so that it keeps working after the daemon skeleton's chroot; when
+ *        sending on it fails, the module reconnects to the absolute path,
+ *        then to the relative "public/postlog" (daemons chdir to
+ *        queue_directory, so this works inside the chroot jail); if that
+ *        fails too, the line plus a newline is appended to maillog_file
+ *        directly (O_APPEND, one write).
  *
  *      Syslog levels (reference 10.1): info LOG_INFO, warning LOG_WARNING,
  *      error LOG_ERR, fatal and panic LOG_CRIT.
@@ -74,6 +81,8 @@ static int msg_postlog_fd = -1; /* unix-dgram socket, lazily connected */
 static int msg_error_count;
 static int msg_busy; /* recursion guard */
 static void (*msg_cleanup_fn)(void);
+
+#define MSG_POSTLOG_REL_PATH "public/postlog" /* relative to queue_directory */
 
 static const struct {
     const char *name;
@@ -133,30 +142,34 @@ static void msg_syslog_reopen(void)
     myfree(old);
 }
 
-/* msg_postlog_send - one datagram to postlogd; 0 on success, -1 on error. */
-static int msg_postlog_send(const char *line, size_t len)
+/*
+ * msg_postlog_connect - a unix-dgram socket connected to path; -1 on error.
+ * A connected socket keeps working after chroot(2), so the daemon skeleton's
+ * call to msg_logging_configure() (before chroot) connects it.
+ */
+static int msg_postlog_connect(const char *path)
 {
     struct sockaddr_un sun;
-    size_t plen;
+    size_t plen = strlen(path);
+    int fd;
 
-    if (msg_postlog_path == NULL)
+    if (plen >= sizeof(sun.sun_path))
         return -1;
-    if (msg_postlog_fd < 0) {
-        plen = strlen(msg_postlog_path);
-        if (plen >= sizeof(sun.sun_path))
-            return -1;
-        memset(&sun, 0, sizeof(sun));
-        sun.sun_family = AF_UNIX;
-        memcpy(sun.sun_path, msg_postlog_path, plen + 1);
-        msg_postlog_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (msg_postlog_fd < 0)
-            return -1;
-        if (connect(msg_postlog_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-            close(msg_postlog_fd);
-            msg_postlog_fd = -1;
-            return -1;
-        }
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, path, plen + 1);
+    if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+        close(fd);
+        return -1;
     }
+    return fd;
+}
+
+/* msg_postlog_try - send one datagram on msg_postlog_fd; 0 or -1. */
+static int msg_postlog_try(const char *line, size_t len)
+{
     for (;;) {
         if (send(msg_postlog_fd, line, len, MSG_NOSIGNAL) == (ssize_t)len)
             return 0;
@@ -166,6 +179,29 @@ static int msg_postlog_send(const char *line, size_t len)
     }
     close(msg_postlog_fd);
     msg_postlog_fd = -1;
+    return -1;
+}
+
+/*
+ * msg_postlog_send - one datagram to postlogd; 0 on success, -1 on error.
+ * Uses the socket connected by msg_logging_configure(); if there is none or
+ * it fails (postlogd restarted), reconnects to the absolute path
+ * $queue_directory/public/postlog and then to the relative path
+ * "public/postlog" (daemons chdir to queue_directory, and a chrooted daemon
+ * can only reach the socket that way).
+ */
+static int msg_postlog_send(const char *line, size_t len)
+{
+    if (msg_postlog_path == NULL)
+        return -1;
+    if (msg_postlog_fd >= 0 && msg_postlog_try(line, len) == 0)
+        return 0;
+    if ((msg_postlog_fd = msg_postlog_connect(msg_postlog_path)) >= 0 &&
+        msg_postlog_try(line, len) == 0)
+        return 0;
+    if ((msg_postlog_fd = msg_postlog_connect(MSG_POSTLOG_REL_PATH)) >= 0 &&
+        msg_postlog_try(line, len) == 0)
+        return 0;
     return -1;
 }
 
@@ -299,8 +335,8 @@ void msg_logging_configure(void)
     const char *fac;
     const char *file;
     const char *qdir;
+    const char *myhost;
     char host[256];
-    char *dot;
     size_t i;
     VSTR *path;
 
@@ -334,13 +370,24 @@ void msg_logging_configure(void)
         msg_postlog_fd = -1;
     }
 
-    if (gethostname(host, sizeof(host)) < 0)
-        strcpy(host, "localhost");
-    host[sizeof(host) - 1] = 0;
-    if ((dot = strchr(host, '.')) != NULL)
-        *dot = 0;
+    /* Postfix logs the short form of $myhostname, not gethostname(). */
+    myhost = cfg_str("myhostname");
+    if (myhost == NULL || *myhost == 0) {
+        if (gethostname(host, sizeof(host)) < 0)
+            strcpy(host, "localhost");
+        host[sizeof(host) - 1] = 0;
+        myhost = host;
+    }
     myfree(msg_hostname);
-    msg_hostname = mystrdup(host);
+    msg_hostname = mystrndup(myhost, strcspn(myhost, "."));
+    if (*msg_hostname == 0) {
+        myfree(msg_hostname);
+        msg_hostname = mystrdup("localhost");
+    }
+
+    /* Connect now: this runs before the daemon skeleton's chroot. */
+    if (msg_maillog_file != NULL)
+        msg_postlog_fd = msg_postlog_connect(msg_postlog_path);
 
     msg_configured = 1;
     if (msg_maillog_file == NULL)

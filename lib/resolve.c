@@ -65,38 +65,10 @@ static ARGV *interface_addrs; /* numeric addresses of our interfaces */
 static MAPS *transport_maps;
 static int resolve_ready;
 
-/* Split a list at commas and white space, keeping "{...}" groups
- * (inline:{ a=b, c=d }) in one word, as Postfix's mystrtokq() does. */
-static ARGV *list_split(const char *value)
-{
-    ARGV *list = argv_alloc(8);
-    const char *p = value;
-
-    for (;;) {
-        const char *start;
-        int depth = 0;
-
-        while (*p && strchr(CFG_LIST_DELIMS, *p))
-            p++;
-        if (*p == 0)
-            break;
-        start = p;
-        while (*p && (depth > 0 || strchr(CFG_LIST_DELIMS, *p) == 0)) {
-            if (*p == '{')
-                depth++;
-            else if (*p == '}' && depth > 0)
-                depth--;
-            p++;
-        }
-        argv_addn(list, start, (size_t)(p - start));
-    }
-    return list;
-}
-
 /* Add the entries of a list value, reading "/file" entries recursively. */
 static void domain_list_add(DOMAIN_LIST *list, const char *title, const char *value, int depth)
 {
-    ARGV *words = list_split(value);
+    ARGV *words = cfg_split_list(value);
     int i;
 
     for (i = 0; i < words->argc; i++) {
@@ -330,18 +302,21 @@ static void interfaces_init(void)
  *
  * Opens the domain lists and transport_maps named in the file header.
  * Lookups are done lazily; tables that cannot be opened report errors at
- * lookup time (dict_open's surrogate tables).
+ * lookup time (dict_open's surrogate tables). The new lists are built
+ * before the old ones are freed, so a table named both times stays open
+ * (maps.c shares open tables): a chrooted daemon whose tables were opened
+ * before chroot(2) (lib/server.c calls resolve_init() then) can call
+ * resolve_init() again inside the jail.
  */
 void resolve_init(void)
 {
-    domain_list_free(local_domains);
-    domain_list_free(alias_domains);
-    domain_list_free(virtual_domains);
-    domain_list_free(relay_domains);
-    if (interface_addrs)
-        argv_free(interface_addrs);
-    if (transport_maps)
-        maps_free(transport_maps);
+    DOMAIN_LIST *old_local = local_domains;
+    DOMAIN_LIST *old_alias = alias_domains;
+    DOMAIN_LIST *old_virtual = virtual_domains;
+    DOMAIN_LIST *old_relay = relay_domains;
+    ARGV *old_addrs = interface_addrs;
+    MAPS *old_transport = transport_maps;
+
     local_domains = domain_list_create("mydestination", cfg_str("mydestination"), 0);
     alias_domains =
         domain_list_create("virtual_alias_domains", cfg_str("virtual_alias_domains"), 0);
@@ -350,6 +325,14 @@ void resolve_init(void)
     relay_domains = domain_list_create("relay_domains", cfg_str("relay_domains"), 1);
     transport_maps = maps_create("transport_maps", cfg_str("transport_maps"), DICT_FLAGS_DEFAULT);
     interfaces_init();
+    domain_list_free(old_local);
+    domain_list_free(old_alias);
+    domain_list_free(old_virtual);
+    domain_list_free(old_relay);
+    if (old_addrs)
+        argv_free(old_addrs);
+    if (old_transport)
+        maps_free(old_transport);
     resolve_ready = 1;
 }
 

@@ -16,7 +16,9 @@
  *     2. cfg_init() (main.cf from $MAIL_CONFIG), then the -o overrides,
  *        cfg_set_service(), msg_logging_configure();
  *     3. chdir(queue_directory); opts->pre_init() as root;
- *     4. chroot(queue_directory) with -c; drop to mail_owner with -u
+ *     4. with -c: resolve_init() (the in-process trivial-rewrite opens its
+ *        tables while they are visible), chroot(queue_directory) and
+ *        chdir("/"); drop to mail_owner with -u
  *        (setgroups, setgid, setuid; verified: a daemon started with -u
  *        never serves as root);
  *     5. opts->post_init(); then serve.
@@ -28,6 +30,11 @@
  *     the status pipe (fd 5) reports EOF, i.e. the master went away or
  *     reloaded. The status pipe carries struct master_status messages:
  *     avail 0 when a client is taken, 1 when idle again.
+ *
+ *     A trigger server accepts a connection, waits at most 10 s for it to
+ *     become readable, reads once (at most 1024 bytes), calls the service
+ *     and closes, as Postfix's trigger_server.c: it does not wait for the
+ *     client to close first.
  *
  *     Run by hand (no GENERATION in the environment), the skeleton still
  *     serves a listening socket passed on fd 6 (or with -S, one client
@@ -67,6 +74,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "netutil.h"
+#include "resolve.h"
 #include "server.h"
 #include "stream.h"
 #include "vstr.h"
@@ -77,6 +85,7 @@ static int srv_by_master;
 static unsigned srv_generation;
 static int srv_listen_fd_count = 1;
 static int srv_solitary;
+static int srv_chrooted; /* chroot(queue_directory) done */
 static int srv_standalone;
 static long srv_max_use;
 static long srv_max_idle;
@@ -149,11 +158,20 @@ static void server_arm_watchdog(void)
         alarm((unsigned)srv_daemon_timeout);
 }
 
-/* server_check_tables - exit when a lookup table changed (trap 24) */
+/*
+ * server_check_tables - exit when a lookup table changed (trap 24).
+ * Workaround: dict_changed_name() (lib/dict.c) stat()s each table by its
+ * path, which a chrooted daemon cannot see (every table would look changed
+ * and the daemon would restart after each client); Postfix fstat()s a
+ * descriptor kept open instead. Until dict.c does that, a chrooted daemon
+ * skips the check and relies on max_use/max_idle and "postfix reload".
+ */
 static void server_check_tables(void)
 {
     const char *name;
 
+    if (srv_chrooted)
+        return;
     if ((name = dict_changed_name()) != 0) {
         msg_info("table %s has changed -- restarting", name);
         server_exit();
@@ -308,10 +326,20 @@ static int server_init(int argc, char **argv, const SERVER_OPTS *opts, int defau
     if (do_chroot) {
         const char *qdir = cfg_str("queue_directory");
 
+        /*
+         * Postfix daemons reach their address-resolution tables through
+         * the trivial-rewrite service; Postern resolves in-process
+         * (resolve.c), so open those tables while they are still visible.
+         * A later resolve_init() in the jail (qmgr's post_init) reuses
+         * them.
+         */
+        resolve_init();
+
         if (chroot(qdir) < 0)
             msg_fatal("chroot(%s): %m", qdir);
         if (chdir("/") < 0)
             msg_fatal("chdir(\"/\"): %m");
+        srv_chrooted = 1;
     }
     if (do_unpriv) {
         if (geteuid() == 0) {
@@ -570,33 +598,31 @@ void multi_server_main(int argc, char **argv, MULTI_SERVICE_FN fn, const SERVER_
     server_event_loop();
 }
 
-/* trigger_read_all - read what a trigger client sent, at most 10 s */
-static void trigger_read_all(int fd, VSTR *buf)
+/*
+ * trigger_read_once - wait at most 10 s for the client's trigger, then read
+ * once what is available (at most 1024 bytes, as Postfix's
+ * trigger_server_wakeup()). The caller then serves and closes: a client
+ * that waits for the server to close (Postfix's trigger clients may) must
+ * not stall until the time limit.
+ */
+static void trigger_read_once(int fd, VSTR *buf)
 {
     char chunk[1024];
     struct pollfd p;
     ssize_t n;
-    time_t deadline = time(0) + 10;
+    int rc;
 
-    for (;;) {
-        int left = (int)(deadline - time(0));
-
-        if (left <= 0)
-            break;
-        p.fd = fd;
-        p.events = POLLIN;
-        p.revents = 0;
-        if (poll(&p, 1, left * 1000) <= 0)
-            break;
-        n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    while ((rc = poll(&p, 1, 10 * 1000)) < 0 && errno == EINTR)
+        /* void */;
+    if (rc <= 0)
+        return;
+    while ((n = read(fd, chunk, sizeof(chunk))) < 0 && errno == EINTR)
+        /* void */;
+    if (n > 0)
         vstr_addmem(buf, chunk, (size_t)n);
-        if (VSTR_LEN(buf) > 1024 * 1024)
-            break; /* a trigger is a few bytes */
-    }
 }
 
 /* trigger_server_event - a trigger arrived on a listen socket or FIFO */
@@ -628,7 +654,7 @@ static void trigger_server_event(int event, void *ctx)
         }
         close_on_exec(fd, 1);
         non_blocking(fd, 1);
-        trigger_read_all(fd, buf);
+        trigger_read_once(fd, buf);
         (void)close(fd);
     }
     server_notify(0);

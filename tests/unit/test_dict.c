@@ -7,7 +7,9 @@
  *      Postfix with -N and -n read through dict_open; tables built by our
  *      postmap (POSTMAP_BIN, default build-dict/bin/postmap, skipped when
  *      absent) or our dict_put queried with Postfix's postmap -q and
- *      dumped with -s); static, inline, texthash, fail; maps_find error
+ *      dumped with -s); static, inline (with Postfix 3.7 postmap -q
+ *      semantics: blanks in values, keys, duplicates, syntax errors),
+ *      texthash, fail; maps_find error
  *      propagation; mail_addr_find key order with recipient_delimiter "+-";
  *      dict_changed_name() after a table is rewritten.
  *      Temporary files live in a mkdtemp directory removed at the end.
@@ -307,6 +309,61 @@ static void test_static_inline_texthash(void **state)
     dict_close(d);
 }
 
+/*
+ * test_inline_semantics - inline: as Postfix 3.7's postmap -q answers
+ * (observed with /usr/sbin/postmap): value text with blanks inside a
+ * {...} element, split_qnameval() keys, last duplicate wins, and the
+ * syntax errors (surrogate tables failing with DICT_ERR_CONFIG).
+ */
+static void test_inline_semantics(void **state)
+{
+    static const struct {
+        const char *spec;
+        const char *key;
+        const char *want; /* NULL: not found; "!": DICT_ERR_CONFIG */
+    } cases[] = {
+        {"inline:{ { key = value with spaces } }", "key", "value with spaces"},
+        {"inline:{ {key=value with spaces}, a=b }", "key", "value with spaces"},
+        {"inline:{ {key=value with spaces}, a=b }", "a", "b"},
+        {"inline:{ a={b c} }", "a", "{b c}"},
+        {"inline:{ {a=b c=d} }", "a", "b c=d"},
+        {"inline:{ {a= b c } }", "a", "b c"},
+        {"inline:{ {=b} }", "", "b"},
+        {"inline:{ {{a}=b} }", "{a}", "b"},
+        {"inline:{ {\"a b\"=c} }", "\"a b\"", "c"},
+        {"inline:{ a=b, a=c }", "a", "c"},
+        {"inline:{ A=b }", "a", "b"},
+        {"inline:{a=b}", "a", "b"},
+        {"inline:{ {a=b},{c=d} }", "c", "d"},
+        {"inline:{ bad.test=error:5.1.1 nobody here }", "bad.test", "!"},
+        {"inline:{ a=b c, d=e }", "d", "!"},
+        {"inline:{ {a b=c} }", "a b", "!"},
+        {"inline:{ {a=b}x }", "a", "!"},
+        {"inline:{ a=b } ", "a", "!"},
+        {"inline:{}", "a", "!"},
+        {"inline:{ }", "a", "!"},
+        {"inline:{ {a=b }", "a", "!"},
+        {"inline:{ {\"a=c} }", "a", "!"},
+    };
+    size_t i;
+    DICT *d;
+    const char *got;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        d = dict_open(cases[i].spec, O_RDONLY, DICT_FLAGS_DEFAULT);
+        got = dict_get(d, cases[i].key);
+        if (strcmp(cases[i].want, "!") == 0) {
+            if (got != NULL || d->error != DICT_ERR_CONFIG)
+                fail_msg("%s: expected a configuration error, got %s", cases[i].spec,
+                         got ? got : "(not found)");
+        } else if (got == NULL || strcmp(got, cases[i].want) != 0) {
+            fail_msg("%s: key \"%s\": expected \"%s\", got %s", cases[i].spec, cases[i].key,
+                     cases[i].want, got ? got : "(not found)");
+        }
+        dict_close(d);
+    }
+}
+
 static void test_maps_error_propagation(void **state)
 {
     MAPS *maps;
@@ -440,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_we_build_postfix_reads),
         cmocka_unit_test(test_postmap_binaries_agree),
         cmocka_unit_test(test_static_inline_texthash),
+        cmocka_unit_test(test_inline_semantics),
         cmocka_unit_test(test_maps_error_propagation),
         cmocka_unit_test(test_mail_addr_find_order),
         cmocka_unit_test(test_changed_name),

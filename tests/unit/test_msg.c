@@ -8,7 +8,10 @@
  *      and exit status of msg_fatal/msg_fatal_status, the 13th msg_error
  *      becoming fatal, and the maillog_file line format (direct append
  *      when postlogd is absent, one datagram to public/postlog when it is
- *      there) with the "$syslog_name/program[pid]" tag.
+ *      there) with the "$syslog_name/program[pid]" tag and the short form
+ *      of $myhostname as host name; a daemon that chroots to the queue
+ *      directory after msg_logging_configure() still reaches postlogd
+ *      (connected socket, or the relative path "public/postlog").
  *
  * DIAGNOSTICS
  *      cmocka output; exit status non-zero when a test fails.
@@ -157,7 +160,7 @@ static void write_main_cf(void)
     assert_non_null(fp);
     fprintf(fp,
             "queue_directory = %s\nmaillog_file = %s/maillog\n"
-            "syslog_name = postfix/submission\n",
+            "syslog_name = postfix/submission\nmyhostname = mx.example.test\n",
             tmpdir, tmpdir);
     fclose(fp);
     snprintf(path, sizeof(path), "%s/public", tmpdir);
@@ -170,7 +173,7 @@ static void check_line(const char *line, const char *prog, const char *text)
     char pat[256];
 
     snprintf(pat, sizeof(pat),
-             "^[A-Z][a-z][a-z] [ 1-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] [^ .]+ "
+             "^[A-Z][a-z][a-z] [ 1-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] mx "
              "postfix/submission/%s\\[[0-9]+\\]: %s$",
              prog, text);
     assert_int_equal(regcomp(&re, pat, REG_EXTENDED | REG_NOSUB), 0);
@@ -225,12 +228,78 @@ static void test_maillog_file(void **state)
     vstr_free(err);
 }
 
+/*
+ * child_chroot - configure, then chroot to the queue directory as a daemon
+ * does; with connect_first the socket exists before configure (the
+ * connected socket must survive chroot), otherwise it is created after
+ * (the relative path "public/postlog" must be tried). Writes what postlogd
+ * received to stderr.
+ */
+static void child_chroot_common(int connect_first)
+{
+    char path[128];
+    char buf[1024];
+    int fd = -1;
+    ssize_t n;
+
+    msg_init("smtpd", 0);
+    cfg_init(tmpdir);
+    snprintf(path, sizeof(path), "%s/public/postlog", tmpdir);
+    if (connect_first && (fd = unix_dgram_listen(path)) < 0)
+        _exit(2);
+    msg_logging_configure();
+    if (!connect_first && (fd = unix_dgram_listen(path)) < 0)
+        _exit(2);
+    if (chdir(tmpdir) < 0 || chroot(tmpdir) < 0)
+        _exit(3);
+    msg_info("in jail");
+    n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+    if (n <= 0)
+        _exit(4);
+    buf[n] = 0;
+    fprintf(stderr, "%s", buf);
+    _exit(0);
+}
+
+static void child_chroot_connected(void)
+{
+    child_chroot_common(1);
+}
+
+static void child_chroot_relative(void)
+{
+    child_chroot_common(0);
+}
+
+static void test_maillog_chroot(void **state)
+{
+    VSTR *err = vstr_alloc(64);
+    char path[128];
+    char buf[256];
+
+    if (geteuid() != 0)
+        skip();
+    strcpy(tmpdir, "/tmp/test_msg.XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    write_main_cf();
+    snprintf(path, sizeof(path), "%s/public/postlog", tmpdir);
+    assert_int_equal(run_child(child_chroot_connected, err), 0);
+    check_line(VSTR_STR(err), "smtpd", "in jail");
+    unlink(path);
+    assert_int_equal(run_child(child_chroot_relative, err), 0);
+    check_line(VSTR_STR(err), "smtpd", "in jail");
+    snprintf(buf, sizeof(buf), "rm -rf %s", tmpdir);
+    assert_int_equal(system(buf), 0);
+    vstr_free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stderr_format),
         cmocka_unit_test(test_fatal),
         cmocka_unit_test(test_maillog_file),
+        cmocka_unit_test(test_maillog_chroot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

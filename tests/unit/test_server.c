@@ -11,7 +11,8 @@
  *     status socket on fd 5, as the master would start them: the test
  *     checks the reply, the status messages (avail 0 then 1, with the
  *     GENERATION from the environment) and that the child exits when the
- *     status channel reports EOF.
+ *     status channel reports EOF. A trigger client that waits for the
+ *     server to close must not wait for the 10 s read limit.
  *
  * DIAGNOSTICS
  *     cmocka; exit status non-zero on failure.
@@ -167,6 +168,19 @@ static void echo_service(STREAM *st, const char *service, char **argv)
     vstr_free(v);
 }
 
+/* trigger_service - append "service:arg:bytes\n" to TMPDIR/trigger.out */
+static void trigger_service(const char *buf, size_t len, const char *service, char **argv)
+{
+    char path[512];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/trigger.out", tmpdir);
+    if ((fp = fopen(path, "a")) != NULL) {
+        fprintf(fp, "%s:%s:%.*s\n", service, argv[0] ? argv[0] : "-", (int)len, buf);
+        fclose(fp);
+    }
+}
+
 /* sun_set - a unix socket address for path (must fit) */
 static void sun_set(struct sockaddr_un *sun, const char *path)
 {
@@ -215,7 +229,7 @@ static pid_t start_child(int *status_fd, char *sock_path, size_t sock_len, int t
         setenv("MAIL_CONFIG", tmpdir, 1);
         setenv("GENERATION", "17", 1); /* octal: 15 */
         if (trigger)
-            _exit(99);
+            trigger_server_main(6, av_single, trigger_service, 0);
         single_server_main(6, av_single, echo_service, 0);
     }
     close(sv[1]);
@@ -311,6 +325,56 @@ static void test_single_server_max_use(void **state)
     close(status_fd);
 }
 
+/*
+ * test_trigger_server - a client that writes a trigger and then waits for
+ * the server to close (as Postfix's trigger clients may) must see the close
+ * at once, not after the 10 s read limit; the service gets the bytes.
+ */
+static void test_trigger_server(void **state)
+{
+    char path[256];
+    char out[512];
+    char buf[64];
+    int status_fd;
+    int status;
+    struct master_status st;
+    struct sockaddr_un sun;
+    struct pollfd p;
+    pid_t pid;
+    int fd;
+    FILE *fp;
+
+    (void)state;
+    pid = start_child(&status_fd, path, sizeof(path), 1);
+    sun_set(&sun, path);
+    assert_true((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+    assert_int_equal(write(fd, "W", 1), 1);
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    /* The server must close within 2 s (it used to wait 10 s for EOF). */
+    assert_int_equal(poll(&p, 1, 2000), 1);
+    assert_int_equal(read(fd, buf, sizeof(buf)), 0);
+    close(fd);
+    read_status(status_fd, &st);
+    assert_int_equal(st.avail, 0);
+    read_status(status_fd, &st);
+    assert_int_equal(st.avail, 1);
+    snprintf(out, sizeof(out), "%s/trigger.out", tmpdir);
+    assert_non_null(fp = fopen(out, "r"));
+    assert_non_null(fgets(buf, sizeof(buf), fp));
+    fclose(fp);
+    assert_string_equal(buf, "svc:arg1:W\n");
+    close(status_fd);
+    for (status = 0; status < 50; status++) {
+        if (waitpid(pid, 0, WNOHANG) == pid)
+            break;
+        usleep(100 * 1000);
+    }
+    assert_true(status < 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_flow_without_master),
         cmocka_unit_test(test_single_server),
         cmocka_unit_test(test_single_server_max_use),
+        cmocka_unit_test(test_trigger_server),
     };
     int rc;
     char cmd[600];
