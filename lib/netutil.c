@@ -146,9 +146,12 @@ int unix_dgram_listen(const char *path)
 }
 
 /*
- * connect_wait - connect fd with a timeout (seconds, 0 = block). A unix
- * socket with a full backlog answers EAGAIN; that is retried until the
- * deadline. Returns 0 or -1 (ETIMEDOUT on timeout).
+ * connect_wait - connect fd with a timeout (seconds, 0 = block). With a
+ * timeout the fd must already be non-blocking (created with SOCK_NONBLOCK:
+ * no fcntl round trips on this per-message path). A unix socket with a full
+ * backlog answers EAGAIN; that is retried with a back-off that starts at 1 ms
+ * (a fixed 100 ms sleep here once put 100 ms into the p99 of the 250 reply)
+ * until the deadline. Returns 0 or -1 (ETIMEDOUT on timeout).
  */
 static int connect_wait(int fd, const struct sockaddr *sa, socklen_t salen, int timeout_s)
 {
@@ -167,10 +170,10 @@ static int connect_wait(int fd, const struct sockaddr *sa, socklen_t salen, int 
         }
         return 0;
     }
+    int backoff_ms = 1;
+
     clock_gettime(CLOCK_MONOTONIC, &ts);
     deadline = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_s * 1000LL;
-    if (non_blocking(fd, 1) < 0)
-        return -1;
     for (;;) {
         if (connect(fd, sa, salen) == 0)
             break;
@@ -183,7 +186,9 @@ static int connect_wait(int fd, const struct sockaddr *sa, socklen_t salen, int 
                 errno = ETIMEDOUT;
                 return -1;
             }
-            poll(NULL, 0, left < 100 ? (int)left : 100);
+            poll(NULL, 0, left < backoff_ms ? (int)left : backoff_ms);
+            if (backoff_ms < 100)
+                backoff_ms *= 2;
             continue;
         }
         if (errno != EINPROGRESS)
@@ -223,10 +228,12 @@ int unix_connect(const char *path, int nonblock, int timeout_s)
 
     if (unix_addr(&sun, path) < 0)
         return -1;
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (timeout_s > 0 ? SOCK_NONBLOCK : 0),
+                     0)) < 0)
         return -1;
     if (connect_wait(fd, (struct sockaddr *)&sun, sizeof(sun), timeout_s) < 0 ||
-        (nonblock && non_blocking(fd, 1) < 0)) {
+        (timeout_s > 0 && !nonblock && non_blocking(fd, 0) < 0) ||
+        (timeout_s <= 0 && nonblock && non_blocking(fd, 1) < 0)) {
         saved_errno = errno;
         close(fd);
         errno = saved_errno;
@@ -381,11 +388,14 @@ int inet_connect(const char *host, const char *port, int timeout_s)
         return -1;
     }
     for (ai = res; ai; ai = ai->ai_next) {
-        if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0)) < 0) {
+        if ((fd = socket(ai->ai_family,
+                         ai->ai_socktype | SOCK_CLOEXEC | (timeout_s > 0 ? SOCK_NONBLOCK : 0),
+                         0)) < 0) {
             saved_errno = errno;
             continue;
         }
-        if (connect_wait(fd, ai->ai_addr, ai->ai_addrlen, timeout_s) == 0)
+        if (connect_wait(fd, ai->ai_addr, ai->ai_addrlen, timeout_s) == 0 &&
+            (timeout_s <= 0 || non_blocking(fd, 0) == 0))
             break;
         saved_errno = errno;
         close(fd);

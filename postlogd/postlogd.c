@@ -16,7 +16,8 @@
  *     The file is opened (O_APPEND, mode 0600, created if missing) as root
  *     before the daemon drops privileges, so it may live where mail_owner
  *     cannot write. As in Postfix, maillog_file must start with one of the
- *     maillog_file_prefixes. Each line is written with one writev(2) so
+ *     maillog_file_prefixes. Lines that arrive together are written with one
+ *     write(2) (O_APPEND) before postlogd waits again, so
  *     lines from concurrent writers never interleave.
  *
  * DIAGNOSTICS
@@ -37,7 +38,10 @@
 #include "config.h"
 #include "msg.h"
 #include "server.h"
+#include "vstr.h"
 
+#define POSTLOGD_BATCH 65536 /* bytes collected before a forced write */
+static VSTR *postlogd_buf;   /* lines not yet written */
 static int postlogd_fd = -1;
 
 /* postlogd_prefix_ok - does path start with one of maillog_file_prefixes? */
@@ -71,33 +75,53 @@ static void postlogd_pre_init(const char *service, char **argv)
         msg_fatal("open %s: %m", path);
 }
 
-/* postlogd_service - append one datagram plus a newline */
-static void postlogd_service(const char *buf, size_t len, const char *service, char **argv)
+/*
+ * postlogd_flush - write the lines collected since the last flush with one
+ * write(2). Called by the skeleton before it waits for more datagrams, so a
+ * burst of log lines (seven per message at full load) costs one system call,
+ * and before exit.
+ */
+static void postlogd_flush(void)
 {
-    struct iovec iov[2];
-    int cnt = 1;
+    size_t done = 0;
     ssize_t n;
 
+    while (done < postlogd_buf->len) {
+        n = write(postlogd_fd, postlogd_buf->buf + done, postlogd_buf->len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            /* Do not log through ourselves: report on stderr of the master. */
+            static const char text[] = "postlogd: warning: write to maillog_file failed\n";
+
+            if (write(2, text, sizeof(text) - 1) < 0) {
+                /* nothing else to try */
+            }
+            break;
+        }
+        done += (size_t)n;
+    }
+    vstr_reset(postlogd_buf);
+}
+
+/* postlogd_loop - the skeleton's "about to wait" hook: flush the batch. */
+static long postlogd_loop(void)
+{
+    if (postlogd_buf->len > 0)
+        postlogd_flush();
+    return -1;
+}
+
+/* postlogd_service - collect one datagram plus a newline */
+static void postlogd_service(const char *buf, size_t len, const char *service, char **argv)
+{
     (void)service;
     (void)argv;
-    iov[0].iov_base = (void *)buf;
-    iov[0].iov_len = len;
-    if (len == 0 || buf[len - 1] != '\n') {
-        iov[1].iov_base = (void *)"\n";
-        iov[1].iov_len = 1;
-        cnt = 2;
-    }
-    do {
-        n = writev(postlogd_fd, iov, cnt);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        /* Do not log through ourselves: report on stderr of the master. */
-        static const char text[] = "postlogd: warning: write to maillog_file failed\n";
-
-        if (write(2, text, sizeof(text) - 1) < 0) {
-            /* nothing else to try */
-        }
-    }
+    vstr_addmem(postlogd_buf, buf, len);
+    if (len == 0 || buf[len - 1] != '\n')
+        vstr_addch(postlogd_buf, '\n');
+    if (postlogd_buf->len >= POSTLOGD_BATCH)
+        postlogd_flush();
 }
 
 /* main - the dgram server skeleton does the rest */
@@ -105,7 +129,11 @@ int main(int argc, char **argv)
 {
     static const SERVER_OPTS opts = {
         .pre_init = postlogd_pre_init,
+        .loop = postlogd_loop,
+        .pre_exit = postlogd_flush,
     };
+
+    postlogd_buf = vstr_alloc(POSTLOGD_BATCH);
 
     dgram_server_main(argc, argv, postlogd_service, &opts);
 }
