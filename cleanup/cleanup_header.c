@@ -12,7 +12,7 @@
  *     "Message-Id: <YYYYMMDDhhmmss.QID@myhostname>" (UTC time stamp),
  *     "Date: Sat, 21 Nov 2026 13:08:16 +0000 (UTC)" (Postfix mail_date(),
  *     strftime "%a, %e %b %Y %H:%M:%S " plus the numeric zone and its name)
- *     and "From: Full Name <sender>" (hfrom_format = standard).
+ *     and "From: Full Name <sender>" or "From: sender" (Postfix 3.7).
  * DIAGNOSTICS
  *     None: these functions cannot fail (allocation failure is fatal in
  *     mymalloc).
@@ -147,9 +147,13 @@ void cleanup_date_format(VSTR *out, time_t when)
 
 /*
  * cleanup_from_format - out = "PREFIXFrom: " header text for a sender
- * (prefix is "" or "Resent-"), Postfix hfrom_format=standard: "From: Name
- * <addr>" with the full name quoted when it contains RFC 5322 specials, or
- * "From: <addr>" without a full name. The null sender is MAILER-DAEMON.
+ * (prefix is "" or "Resent-"), as Postfix 3.7 writes it (checked against
+ * Debian's 3.7.11): "From: Name <addr>" with the full name quoted when it
+ * contains RFC 5322 specials, or "From: addr" without a full name. The null
+ * sender is MAILER-DAEMON.
+ * Control characters in the full name (it comes from "sendmail -F" or the
+ * GECOS field, i.e. from a local user) are written as blanks, so that a
+ * CR or LF cannot start a new header line.
  */
 void cleanup_from_format(VSTR *out, const char *prefix, const char *sender, const char *fullname)
 {
@@ -158,18 +162,21 @@ void cleanup_from_format(VSTR *out, const char *prefix, const char *sender, cons
 
     vstr_sprintf(out, "%sFrom: ", prefix);
     if (sender && *sender && fullname && *fullname) {
-        if (strpbrk(fullname, "()<>@,;:\\\".[]") != 0) {
+        int quote = strpbrk(fullname, "()<>@,;:\\\".[]") != 0;
+
+        if (quote)
             vstr_addch(out, '"');
-            for (cp = fullname; *cp; cp++) {
-                if (*cp == '"' || *cp == '\\')
-                    vstr_addch(out, '\\');
-                vstr_addch(out, *cp);
-            }
-            vstr_addch(out, '"');
-        } else {
-            vstr_addstr(out, fullname);
+        for (cp = fullname; *cp; cp++) {
+            unsigned char ch = (unsigned char)*cp;
+
+            if (quote && (ch == '"' || ch == '\\'))
+                vstr_addch(out, '\\');
+            vstr_addch(out, (ch < ' ' && ch != '\t') || ch == 0x7f ? ' ' : ch);
         }
-        vstr_addch(out, ' ');
+        if (quote)
+            vstr_addch(out, '"');
+        vstr_sprintf_append(out, " <%s>", addr);
+        return;
     }
-    vstr_sprintf_append(out, "<%s>", addr);
+    vstr_addstr(out, addr);
 }

@@ -110,6 +110,12 @@ def deliver(base, qid, sender, rcpts, lines, orig=None):
     os.chmod(qpath, 0o700)
     a, b = socket.socketpair()
     env = dict(os.environ, MAIL_CONFIG=os.path.join(base, "etc"))
+    # The queue belongs to mail_owner, as in a real instance: the agent reads
+    # and marks queue files as mail_owner between deliveries.
+    subprocess.run(["chown", "-R", "postfix", os.path.join(base, "spool")], check=True)
+    # Without postlogd the agent appends to maillog_file itself, as mail_owner.
+    open(os.path.join(base, "maillog"), "a").close()
+    subprocess.run(["chown", "postfix", os.path.join(base, "maillog")], check=True)
     proc = subprocess.Popen([AGENT, "-S", "-n", "virtual", "-t", "unix"], stdin=b, env=env,
                             stderr=subprocess.PIPE)
     b.close()

@@ -90,11 +90,11 @@ static void test_from(void **unused)
     cleanup_from_format(v, "", "sender@example.org", "Sender Name");
     assert_string_equal(v->buf, "From: Sender Name <sender@example.org>");
     cleanup_from_format(v, "", "sender@example.org", 0);
-    assert_string_equal(v->buf, "From: <sender@example.org>");
+    assert_string_equal(v->buf, "From: sender@example.org");
     cleanup_from_format(v, "Resent-", "s@x", "Doe, John");
     assert_string_equal(v->buf, "Resent-From: \"Doe, John\" <s@x>");
     cleanup_from_format(v, "", "", "Ignored");
-    assert_string_equal(v->buf, "From: <MAILER-DAEMON>");
+    assert_string_equal(v->buf, "From: MAILER-DAEMON");
     vstr_free(v);
 }
 
