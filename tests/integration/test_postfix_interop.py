@@ -80,6 +80,7 @@ class PostfixInstance:
             "meta_directory": self.etc, "maillog_file": self.maillog,
             "maillog_file_prefixes": root, "inet_interfaces": "127.0.0.1",
             "myhostname": "mx.example.test", "mydestination": "", "mynetworks": "127.0.0.0/8",
+            "recipient_delimiter": "+",
             "virtual_mailbox_domains": DOMAIN, "virtual_mailbox_base": self.mail,
             "virtual_mailbox_maps": "hash:%s/vmailbox" % self.etc,
             "virtual_uid_maps": "static:%d" % vuid, "virtual_gid_maps": "static:%d" % vgid,
