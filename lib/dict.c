@@ -41,6 +41,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -183,6 +185,7 @@ DICT *dict_alloc(const char *type, const char *name, size_t size)
         msg_panic("dict_alloc: size %zu too small", size);
     d = mymalloc(size);
     memset(d, 0, size);
+    d->watch_fd = -1;
     d->type = mystrdup(type);
     d->name = mystrdup(name);
     d->lookup = dict_default_lookup;
@@ -202,14 +205,23 @@ DICT *dict_alloc(const char *type, const char *name, size_t size)
 void dict_watch_file(DICT *d, const char *path)
 {
     struct stat st;
+    int fd;
 
-    if (stat(path, &st) < 0)
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return;
+    if (fstat(fd, &st) < 0) {
+        close(fd);
+        return;
+    }
     myfree(d->file);
     d->file = mystrdup(path);
     d->file_dev = st.st_dev;
     d->file_ino = st.st_ino;
     d->file_mtime = st.st_mtime;
+    d->file_mtime_ns = st.st_mtim.tv_nsec;
+    if (d->watch_fd >= 0)
+        close(d->watch_fd);
+    d->watch_fd = fd;
     dict_open_list = myrealloc(dict_open_list, sizeof(DICT *) * (size_t)(dict_open_count + 1));
     dict_open_list[dict_open_count++] = d;
 }
@@ -218,6 +230,10 @@ static void dict_unwatch(DICT *d)
 {
     int i;
 
+    if (d->watch_fd >= 0) {
+        close(d->watch_fd);
+        d->watch_fd = -1;
+    }
     for (i = 0; i < dict_open_count; i++) {
         if (dict_open_list[i] == d) {
             memmove(dict_open_list + i, dict_open_list + i + 1,
@@ -240,8 +256,12 @@ const char *dict_changed_name(void)
     for (i = 0; i < dict_open_count; i++) {
         DICT *d = dict_open_list[i];
 
-        if (stat(d->file, &st) < 0 || st.st_dev != d->file_dev || st.st_ino != d->file_ino ||
-            st.st_mtime != d->file_mtime) {
+        /*
+         * postmap rewrites a table in place (same inode, new mtime); an
+         * editor or mv replaces it (the open file's link count drops to 0).
+         */
+        if (fstat(d->watch_fd, &st) < 0 || st.st_nlink == 0 || st.st_mtime != d->file_mtime ||
+            st.st_mtim.tv_nsec != d->file_mtime_ns) {
             if (dict_changed_buf == NULL)
                 dict_changed_buf = vstr_alloc(100);
             vstr_sprintf(dict_changed_buf, "%s:%s", d->type, d->name);

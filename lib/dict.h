@@ -25,7 +25,9 @@
  * &value): 0 for an entry, 1 at the end, -1 on error (postmap -s).
  * dict_close(d) releases it.
  * dict_changed_name(): the name of the first open file-based table whose
- * file changed (mtime or inode) since it was opened, or NULL. Daemons call it
+ * file changed since it was opened (fstat of a descriptor kept open on it,
+ * as Postfix does, so it also works inside a chroot: a new mtime, or the
+ * file unlinked or replaced), or NULL. Daemons call it
  * before accepting a client and exit so the master restarts them (reference
  * trap 24: postmap takes effect without a reload).
  */
@@ -80,6 +82,8 @@ struct DICT {
     dev_t file_dev;
     ino_t file_ino;
     time_t file_mtime;
+    long file_mtime_ns;
+    int watch_fd;      /* open on file: fstat works after chroot; -1 if none */
     VSTR *fold_buf;    /* lower-cased key */
 };
 
