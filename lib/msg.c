@@ -40,6 +40,7 @@
  *      bound).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -205,6 +206,31 @@ static int msg_postlog_send(const char *line, size_t len)
     return -1;
 }
 
+/*
+ * The process ID of every log line. getpid() is a system call and a daemon
+ * logs several lines per message, so it is asked once; a fork (the master's
+ * children log before they exec on failure) clears it.
+ */
+static long msg_pid;
+
+static void msg_forget_pid(void)
+{
+    msg_pid = 0;
+}
+
+static long msg_getpid(void)
+{
+    static int registered;
+
+    if (!registered) {
+        (void)pthread_atfork(NULL, NULL, msg_forget_pid);
+        registered = 1;
+    }
+    if (msg_pid == 0)
+        msg_pid = (long)getpid();
+    return msg_pid;
+}
+
 /* msg_maillog - emit a line in maillog_file form (postlog or file). */
 static void msg_maillog(const char *text)
 {
@@ -218,7 +244,7 @@ static void msg_maillog(const char *text)
         strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm) == 0)
         strcpy(stamp, "Jan  1 00:00:00");
     vstr_sprintf(line, "%s %s %s/%s[%ld]: %s", stamp, msg_hostname ? msg_hostname : "localhost",
-                 msg_syslog_name ? msg_syslog_name : "postfix", msg_program(), (long)getpid(),
+                 msg_syslog_name ? msg_syslog_name : "postfix", msg_program(), msg_getpid(),
                  text);
     if (msg_postlog_send(VSTR_STR(line), VSTR_LEN(line)) < 0) {
         vstr_addch(line, '\n');

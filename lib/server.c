@@ -83,6 +83,10 @@
 static const char *srv_name = "";
 static int srv_by_master;
 static unsigned srv_generation;
+static int srv_pid;            /* getpid() is a system call: asked once */
+static int srv_notify_once;    /* trigger/dgram servers: report one use only */
+static int srv_notified;       /* that use was reported */
+static unsigned srv_fifo_mask; /* bit i: listen fd 6+i is a FIFO */
 static int srv_listen_fd_count = 1;
 static int srv_solitary;
 static int srv_chrooted; /* chroot(queue_directory) done */
@@ -117,8 +121,23 @@ static void server_notify(int avail)
 
     if (!srv_by_master || srv_master_gone)
         return;
+    /*
+     * A trigger or datagram server (qmgr, pickup, postlogd) is solitary and
+     * never needs a sibling: after its first use has been counted (so a later
+     * crash is not mistaken for a bad start-up) it stays "idle" for the
+     * master, and the per-trigger status round trip (two writes here, two
+     * reads and wake-ups in the master, per message) is saved.
+     */
+    if (srv_notify_once) {
+        if (srv_notified)
+            return;
+        if (avail)
+            srv_notified = 1;
+    }
+    if (srv_pid == 0)
+        srv_pid = (int)getpid();
     memset(&st, 0, sizeof(st));
-    st.pid = (int)getpid();
+    st.pid = srv_pid;
     st.gen = srv_generation;
     st.avail = avail;
     do {
@@ -623,15 +642,20 @@ static void trigger_read_once(int fd, VSTR *buf)
     ssize_t n;
     int rc;
 
-    p.fd = fd;
-    p.events = POLLIN;
-    p.revents = 0;
-    while ((rc = poll(&p, 1, 10 * 1000)) < 0 && errno == EINTR)
-        /* void */;
-    if (rc <= 0)
-        return;
+    /* Postern's own triggers have usually arrived already: read first. */
     while ((n = read(fd, chunk, sizeof(chunk))) < 0 && errno == EINTR)
         /* void */;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        p.fd = fd;
+        p.events = POLLIN;
+        p.revents = 0;
+        while ((rc = poll(&p, 1, 10 * 1000)) < 0 && errno == EINTR)
+            /* void */;
+        if (rc <= 0)
+            return;
+        while ((n = read(fd, chunk, sizeof(chunk))) < 0 && errno == EINTR)
+            /* void */;
+    }
     if (n > 0)
         vstr_addmem(buf, chunk, (size_t)n);
 }
@@ -640,14 +664,13 @@ static void trigger_read_once(int fd, VSTR *buf)
 static void trigger_server_event(int event, void *ctx)
 {
     int lfd = (int)(long)ctx;
-    struct stat st;
     VSTR *buf;
 
     (void)event;
     if (srv_master_gone)
         return;
     buf = vstr_alloc(64);
-    if (fstat(lfd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+    if (lfd - MASTER_LISTEN_FD < 32 && (srv_fifo_mask & (1u << (lfd - MASTER_LISTEN_FD)))) {
         char chunk[1024];
         ssize_t n;
 
@@ -656,15 +679,15 @@ static void trigger_server_event(int event, void *ctx)
     } else {
         int fd;
 
-        if ((fd = sane_accept(lfd)) < 0) {
+        while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0 && errno == EINTR)
+            /* void */;
+        if (fd < 0) {
             vstr_free(buf);
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-                errno == ECONNABORTED || errno == EPROTO)
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED ||
+                errno == EPROTO || errno == ECONNRESET)
                 return;
             msg_fatal("accept connection: %m");
         }
-        close_on_exec(fd, 1);
-        non_blocking(fd, 1);
         trigger_read_once(fd, buf);
         (void)close(fd);
     }
@@ -683,16 +706,24 @@ void trigger_server_main(int argc, char **argv, TRIGGER_SERVICE_FN fn, const SER
 {
     int i;
 
+    struct stat st;
+
     server_init(argc, argv, opts, 0);
     server_listen_check();
     srv_trigger_fn = fn;
+    srv_notify_once = 1;
     for (i = 0; i < srv_listen_fd_count; i++) {
         non_blocking(MASTER_LISTEN_FD + i, 1);
+        if (i < 32 && fstat(MASTER_LISTEN_FD + i, &st) == 0 && S_ISFIFO(st.st_mode))
+            srv_fifo_mask |= 1u << i;
         event_enable_read(MASTER_LISTEN_FD + i, trigger_server_event,
                           (void *)(long)(MASTER_LISTEN_FD + i));
     }
     server_event_loop();
 }
+
+static char *dgram_buf;       /* one datagram, NUL-terminated */
+static size_t dgram_buf_size; /* its capacity, excluding the NUL */
 
 /* dgram_server_event - one or more datagrams arrived */
 static void dgram_server_event(int event, void *ctx)
@@ -701,25 +732,35 @@ static void dgram_server_event(int event, void *ctx)
     int taken = 0;
 
     (void)event;
-    for (;;) {
-        ssize_t len;
-        ssize_t n;
-        char *buf;
+    /*
+     * One recv(2) per datagram into a buffer as large as the largest
+     * datagram the socket can hold (its receive buffer size, asked once; a
+     * unix datagram never exceeds it). Log lines arrive here several per
+     * message, so the size probe per datagram was worth removing.
+     */
+    if (dgram_buf == NULL) {
+        int rcvbuf = 0;
+        socklen_t optlen = sizeof(rcvbuf);
 
-        /* Learn the datagram size first: no fixed-size input buffer. */
-        len = recv(lfd, 0, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-        if (len < 0) {
+        if (getsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &optlen) < 0 || rcvbuf < 65536)
+            rcvbuf = 65536;
+        dgram_buf_size = (size_t)rcvbuf;
+        dgram_buf = mymalloc(dgram_buf_size + 1);
+    }
+    for (;;) {
+        ssize_t n;
+        char *buf = dgram_buf;
+
+        n = recv(lfd, buf, dgram_buf_size, MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
             break; /* EAGAIN: drained */
         }
-        buf = mymalloc((size_t)len + 1);
-        n = recv(lfd, buf, (size_t)len + 1, MSG_DONTWAIT);
-        if (n < 0) {
-            myfree(buf);
-            if (errno == EINTR)
-                continue;
-            break;
+        if ((size_t)n > dgram_buf_size) {
+            msg_warn("datagram of %ld bytes truncated to %lu", (long)n,
+                     (unsigned long)dgram_buf_size);
+            n = (ssize_t)dgram_buf_size;
         }
         buf[n] = 0;
         if (!taken) {
@@ -728,7 +769,6 @@ static void dgram_server_event(int event, void *ctx)
         }
         srv_use_count++;
         srv_trigger_fn(buf, (size_t)n, srv_name, srv_argv);
-        myfree(buf);
     }
     if (taken)
         server_notify(1);
@@ -773,6 +813,7 @@ void dgram_server_main(int argc, char **argv, TRIGGER_SERVICE_FN fn, const SERVE
     server_init(argc, argv, opts, 0);
     server_listen_check();
     srv_trigger_fn = fn;
+    srv_notify_once = 1;
     if (pipe2(dgram_sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
         msg_fatal("pipe: %m");
     event_enable_read(dgram_sig_pipe[0], dgram_server_drain_exit, 0);

@@ -218,35 +218,45 @@ static void master_listen_event(int event, void *ctx)
 static void master_status_event(int event, void *ctx)
 {
     MASTER_SERV *s = ctx;
-    struct master_status st;
+    struct master_status st[64];
     ssize_t n;
+    size_t i, count;
 
     (void)event;
+    /*
+     * Read every pending status message at once (each child write is one
+     * 12-byte record on a stream socket, so a read of whole records never
+     * splits one): one read per wake-up instead of one per message.
+     */
     for (;;) {
-        MASTER_PROC *p;
-
-        n = read(s->status_fd[0], &st, sizeof(st));
+        n = read(s->status_fd[0], st, sizeof(st));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
-        if (n != (ssize_t)sizeof(st)) {
-            msg_warn("service %s: process status message size %ld, expected %ld", s->name, (long)n,
-                     (long)sizeof(st));
-            break;
-        }
-        if ((p = master_find_proc((pid_t)st.pid)) == 0 || p->serv != s || p->gen != st.gen)
-            continue;
-        if (st.avail == 0) {
-            p->use_count++;
-            if (p->avail) {
-                p->avail = 0;
-                s->avail_proc--;
+        if (n % (ssize_t)sizeof(st[0]) != 0)
+            msg_warn("service %s: process status message size %ld, expected a multiple of %ld",
+                     s->name, (long)n, (long)sizeof(st[0]));
+        count = (size_t)n / sizeof(st[0]);
+        for (i = 0; i < count; i++) {
+            MASTER_PROC *p;
+
+            if ((p = master_find_proc((pid_t)st[i].pid)) == 0 || p->serv != s ||
+                p->gen != st[i].gen)
+                continue;
+            if (st[i].avail == 0) {
+                p->use_count++;
+                if (p->avail) {
+                    p->avail = 0;
+                    s->avail_proc--;
+                }
+            } else if (!p->avail) {
+                p->avail = 1;
+                s->avail_proc++;
             }
-        } else if (!p->avail) {
-            p->avail = 1;
-            s->avail_proc++;
         }
+        if ((size_t)n < sizeof(st))
+            break; /* drained */
     }
     master_listen_update(s);
 }
