@@ -5,7 +5,13 @@
 #   make install    install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local)
 #   make demo       install build dependencies if missing, build, start a demo
 #                   instance in ./demo (SMTP on 127.0.0.1:2525)
-#   make asan       build with AddressSanitizer/UBSan into build-asan/
+#   make asan       build with AddressSanitizer/UBSan into build-asan/ (then
+#                   "make BUILD=build-asan unit" and POSTERN_BUILD=build-asan
+#                   for the integration tests use the same flags)
+#   make fuzz       build the libFuzzer targets (tests/fuzz/) with clang into
+#                   build-fuzz/fuzz/ and run each for FUZZ_SECONDS (30) from
+#                   its seed corpus tests/fuzz/corpus/<target>/;
+#                   "make fuzz-regress" only replays the seeds
 #
 # Every directory listed in DAEMONS builds one program from its *.c files
 # into build/libexec/; every bin/NAME.c builds build/bin/NAME. lib/*.c is
@@ -27,6 +33,16 @@ DEFS = -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_QUEUE_DIR='"$(QUEUE_DIR)"' \
        -DDEF_DATA_DIR='"$(DATA_DIR)"'
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fno-strict-overflow
 OPT ?= -O2 -g
+# The sanitizer build: any target made with BUILD=build-asan gets the flags,
+# so "make BUILD=build-asan unit" links against the same objects.
+ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# tests/fuzz/asan_defaults.c (linked into every program) sends reports to
+# /tmp/postern-asan.PID, since daemons get no ASAN_OPTIONS from the master.
+ASAN_DEFAULTS_OBJ = build-asan/obj/tests/fuzz/asan_defaults.o
+ifeq ($(BUILD),build-asan)
+OPT = -O1 -g $(ASAN_FLAGS)
+override LDFLAGS += $(ASAN_FLAGS) $(ASAN_DEFAULTS_OBJ)
+endif
 WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
        -Wno-missing-field-initializers -Wno-unused-parameter
 CFLAGS_ALL = $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -std=gnu11 -Ilib $(DEFS) $(CFLAGS)
@@ -58,6 +74,9 @@ $(BUILD)/obj/%.o: %.c
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+ifeq ($(BUILD),build-asan)
+$(LIBA): | $(ASAN_DEFAULTS_OBJ)
+endif
 
 define daemon_rule
 $(BUILD)/libexec/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c)) $(LIBA)
@@ -107,8 +126,58 @@ demo: deps all
 	@sh tests/demo.sh
 
 asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-	  LDFLAGS="-fsanitize=address,undefined"
+	$(MAKE) BUILD=build-asan all $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_BINS))
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang into
+# $(FUZZ_BUILD)/fuzz/. tests/fuzz/fuzz_msg.c replaces lib/msg.c in them.
+# tests/fuzz/TARGET.flags, if present, holds extra libFuzzer flags (they come
+# last, so they override the defaults: fuzz_maincf and fuzz_mastercf need a
+# higher -rss_limit_mb, since a msg_fatal longjmp abandons parser memory).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS = -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -Wall -Wextra -Wno-unused-parameter \
+	-Wno-unused-function -Wno-missing-field-initializers -D_GNU_SOURCE -std=gnu11 -Ilib \
+	-Itests/fuzz $(DEFS)
+FUZZ_SRCS = $(filter-out tests/fuzz/fuzz_msg.c,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS = $(basename $(notdir $(FUZZ_SRCS)))
+FUZZ_BINS = $(patsubst %,$(FUZZ_BUILD)/fuzz/%,$(FUZZ_TARGETS))
+FUZZ_LIBA = $(FUZZ_BUILD)/libpostern-fuzz.a
+FUZZ_EXTRA_OBJS = $(FUZZ_BUILD)/fobj/tests/fuzz/fuzz_msg.o $(FUZZ_BUILD)/fobj/smtpd/smtpd_data.o
+
+$(FUZZ_BUILD)/fobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIBA): $(patsubst %.c,$(FUZZ_BUILD)/fobj/%.o,$(LIB_SRCS))
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz/%: $(FUZZ_BUILD)/fobj/tests/fuzz/%.o $(FUZZ_EXTRA_OBJS) $(FUZZ_LIBA)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_EXTRA_OBJS) $(FUZZ_LIBA) $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts tests/fuzz/corpus/$$t; \
+	  echo "== $$t ($(FUZZ_SECONDS)s)"; \
+	  $(FUZZ_BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=4096 -print_final_stats=1 $$(cat tests/fuzz/$$t.flags 2>/dev/null) \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
+	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/$$t.log \
+	    || { tail -40 $(FUZZ_BUILD)/$$t.log; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units|^Done' $(FUZZ_BUILD)/$$t.log || true; \
+	done
+
+fuzz-regress: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "== $$t seeds"; \
+	  $(FUZZ_BUILD)/fuzz/$$t $$(cat tests/fuzz/$$t.flags 2>/dev/null) -runs=0 \
+	    tests/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/$$t-regress.log \
+	    || { tail -40 $(FUZZ_BUILD)/$$t-regress.log; exit 1; }; \
+	done
 
 format:
 	clang-format -i $(wildcard lib/*.[ch] */*.c bin/*.c tests/unit/*.c)
@@ -119,7 +188,9 @@ format-check:
 clean:
 	rm -rf $(BUILD) build-asan
 
-.PHONY: all unit integration check deps install demo asan format format-check clean
+.PHONY: all unit integration check deps install demo asan fuzz fuzz-build fuzz-regress format \
+	format-check clean
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD)/fobj -name '*.d' 2>/dev/null)

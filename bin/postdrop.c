@@ -211,6 +211,7 @@ int main(int argc, char **argv)
     rec_fprintf(dst, REC_TYPE_TIME, "%ld %ld", (long)tv.tv_sec, (long)tv.tv_usec);
 
     in = stream_fdopen(0, "stdin");
+    /* type == 0 is tested first below: strchr() finds the NUL of the set. */
     for (;;) {
         type = rec_get_raw(in, buf, (size_t)limit);
         if (type == REC_TYPE_EOF)
@@ -219,19 +220,19 @@ int main(int argc, char **argv)
             msg_fatal_status(EX_SOFTWARE, "uid=%ld: malformed input: bad record", uid);
         switch (segment) {
         case REC_SEG_ENV:
-            if (strchr("MFSRVAin", type) == NULL)
+            if (type == 0 || strchr("MFSRVAin", type) == NULL)
                 msg_fatal_status(EX_SOFTWARE, "uid=%ld: unexpected record type: %d", uid, type);
             if (type == REC_TYPE_MESG)
                 segment = REC_SEG_CONT;
             break;
         case REC_SEG_CONT:
-            if (strchr("XLN", type) == NULL)
+            if (type == 0 || strchr("XLN", type) == NULL)
                 msg_fatal_status(EX_SOFTWARE, "uid=%ld: unexpected record type: %d", uid, type);
             if (type == REC_TYPE_XTRA)
                 segment = REC_SEG_XTRA;
             break;
         default:
-            if (strchr("EAR", type) == NULL)
+            if (type == 0 || strchr("EAR", type) == NULL)
                 msg_fatal_status(EX_SOFTWARE, "uid=%ld: unexpected record type: %d", uid, type);
             break;
         }

@@ -60,7 +60,8 @@ static int addr_needs_quote(const char *local, size_t len)
  * Takes the unquoted internal form; stores in out the address with the
  * local part (everything before the last '@') enclosed in double quotes
  * when it contains specials, blanks or misplaced dots; '"' and '\' are
- * backslash-escaped inside the quotes. The empty address stays empty.
+ * backslash-escaped inside the quotes. The empty address stays empty;
+ * an empty local part before "@" is written "" ("\"\"@x").
  */
 void addr_quote_external(const char *internal, VSTR *out)
 {
@@ -69,7 +70,9 @@ void addr_quote_external(const char *internal, VSTR *out)
     size_t i;
 
     vstr_reset(out);
-    if (addr_needs_quote(internal, local_len)) {
+    /* An empty local part before '@' is written "" (as Postfix does), else
+     * "@domain" would read back as a source route. */
+    if (addr_needs_quote(internal, local_len) || (at && local_len == 0)) {
         vstr_addch(out, '"');
         for (i = 0; i < local_len; i++) {
             if (internal[i] == '"' || internal[i] == '\\')
@@ -185,7 +188,7 @@ int addr_parse_path(const char *text, VSTR *addr, const char **rest, int strict)
         if (ch == '\\' && in_quote) {
             p++;
             ch = (unsigned char)*p;
-            if (ch < ' ' && ch != '\t')
+            if (ch < ' ') /* RFC 5321 quoted-pairSMTP is %d92 %d32-126 */
                 return -1;
             if (ch >= 0x7f)
                 return -1;

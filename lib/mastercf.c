@@ -44,7 +44,12 @@
 #include "mymalloc.h"
 #include "vstr.h"
 
-/* mastercf_words - split a logical line into words with { } grouping. */
+/*
+ * mastercf_words - split a logical line into words with { } grouping. As in
+ * Postfix (postconf -M shows "{}" as is), braces group only the command's
+ * arguments, not the eight columns: a command column "{}" is the word "{}",
+ * never an empty command (found by tests/fuzz/fuzz_mastercf).
+ */
 static ARGV *mastercf_words(const char *text, const char *path, int line)
 {
     ARGV *words = argv_alloc(16);
@@ -58,7 +63,7 @@ static ARGV *mastercf_words(const char *text, const char *path, int line)
             p++;
         if (*p == 0)
             break;
-        if (*p == '{') {
+        if (*p == '{' && words->argc >= 8) {
             for (level = 0, end = p; *end; end++) {
                 if (*end == '{')
                     level++;
@@ -112,7 +117,13 @@ static int mastercf_number(const char *value, size_t len)
     return (int)n;
 }
 
-/* mastercf_override - normalise an -o argument to "name=value". */
+/*
+ * mastercf_override - normalise an -o argument to "name=value". An argument
+ * without '=' or with an empty name is not an override: like Postfix's
+ * postconf ("missing '=' after attribute name"), warn and leave it out of
+ * overrides (it stays in args; the daemon rejects it). Found by
+ * tests/fuzz/fuzz_mastercf: "-o { foo bar }" became the override "foo bar".
+ */
 static void mastercf_override(MASTER_ENT *ent, const char *arg)
 {
     const char *eq = strchr(arg, '=');
@@ -121,11 +132,16 @@ static void mastercf_override(MASTER_ENT *ent, const char *arg)
     VSTR *buf;
 
     if (eq == NULL) {
-        argv_add(ent->overrides, arg, (char *)0);
+        msg_warn("%s, line %d: missing '=' after attribute name: \"%s\"", ent->file, ent->line,
+                 arg);
         return;
     }
     for (nend = eq; nend > arg && isspace((unsigned char)nend[-1]); nend--)
         /* void */;
+    if (nend == arg) {
+        msg_warn("%s, line %d: missing attribute name: \"%s\"", ent->file, ent->line, arg);
+        return;
+    }
     for (val = eq + 1; *val && isspace((unsigned char)*val); val++)
         /* void */;
     buf = vstr_alloc(strlen(arg) + 1);

@@ -53,6 +53,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "mymalloc.h"
 #include "record.h"
 #include "stream.h"
 #include "vstr.h"
@@ -168,18 +169,23 @@ int rec_get_raw(STREAM *st, VSTR *buf, size_t limit)
  */
 static const STREAM *rec_saved_stream;
 static int rec_saved_fd = -1;
+static char *rec_saved_path; /* Postfix keys this state by path */
 static off_t rec_saved_offset;
 static int rec_reverse_count;
 
 /* rec_goto - follow a pointer record; 0 on success, REC_TYPE_ERROR on error */
 static int rec_goto(STREAM *st, const char *data)
 {
+    const char *path = stream_path(st) ? stream_path(st) : "";
     char *end;
     long offset;
 
-    if (st != rec_saved_stream || stream_fileno(st) != rec_saved_fd) {
+    if (st != rec_saved_stream || stream_fileno(st) != rec_saved_fd || rec_saved_path == NULL ||
+        strcmp(path, rec_saved_path) != 0) {
         rec_saved_stream = st;
         rec_saved_fd = stream_fileno(st);
+        myfree(rec_saved_path);
+        rec_saved_path = mystrdup(path);
         rec_saved_offset = 0;
         rec_reverse_count = 0;
     }
@@ -210,11 +216,19 @@ static int rec_goto(STREAM *st, const char *data)
  * (failing after 10000 backward jumps), skips 'w' padding and, after the
  * 'E' record, positions the stream at end of file. Same results as
  * rec_get_raw().
+ * The backward-jump count is per pass over a file: it restarts when the
+ * stream or descriptor changes and whenever reading starts again at offset
+ * 0, so that a long-running reader (qmgr re-reading deferred files, or a
+ * new file that reuses a freed STREAM and fd number) is not charged for
+ * earlier passes (found by tests/fuzz/fuzz_record: results depended on the
+ * inputs read before).
  */
 int rec_get(STREAM *st, VSTR *buf, size_t limit)
 {
     int type;
 
+    if (stream_tell(st) == 0)
+        rec_saved_stream = NULL; /* a new pass: rec_goto() resets its state */
     for (;;) {
         type = rec_get_raw(st, buf, limit);
         if (type == REC_TYPE_PTR) {
