@@ -47,11 +47,12 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
        -Wno-missing-field-initializers -Wno-unused-parameter
 CFLAGS_ALL = $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -std=gnu11 -Ilib $(DEFS) $(CFLAGS)
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS = -ldb
+LIBS = -ldb -lmariadb -lpq -lpcre2-8
 # Debian's python3-pytest lives with /usr/bin/python3, whatever else is on PATH.
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
-DAEMONS = master smtpd cleanup qmgr pickup virtual bounce discard error postlogd showq
+DAEMONS = master smtpd cleanup qmgr pickup virtual bounce discard error postlogd showq \
+          proxymap local smtp pipe
 COMMANDS = $(basename $(notdir $(wildcard bin/*.c)))
 
 LIB_SRCS = $(wildcard lib/*.c)
@@ -61,6 +62,8 @@ LIBA = $(BUILD)/libpostern.a
 DAEMON_BINS = $(foreach d,$(DAEMONS),$(if $(wildcard $(d)/*.c),$(BUILD)/libexec/$(d)))
 COMMAND_BINS = $(patsubst %,$(BUILD)/bin/%,$(COMMANDS))
 LINKS = $(BUILD)/bin/mailq $(BUILD)/bin/newaliases
+# smtp(8) and lmtp(8) are one program with two names (reference 8.3).
+LINKS += $(if $(wildcard smtp/*.c),$(BUILD)/libexec/lmtp)
 
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -92,6 +95,9 @@ $(BUILD)/bin/%: $(BUILD)/obj/bin/%.o $(LIBA)
 $(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/sendmail
 	ln -sf sendmail $@
 
+$(BUILD)/libexec/lmtp: $(BUILD)/libexec/smtp
+	ln -sf smtp $@
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LIBS) -lcmocka
@@ -110,6 +116,7 @@ deps:
 install: all
 	install -d $(DESTDIR)$(DAEMON_DIR) $(DESTDIR)$(COMMAND_DIR) $(DESTDIR)$(CONFIG_DIR)
 	install -m 0755 $(DAEMON_BINS) $(DESTDIR)$(DAEMON_DIR)/
+	if [ -f $(BUILD)/libexec/smtp ]; then ln -sf smtp $(DESTDIR)$(DAEMON_DIR)/lmtp; fi
 	for c in $(COMMANDS); do install -m 0755 $(BUILD)/bin/$$c $(DESTDIR)$(COMMAND_DIR)/; done
 	chgrp postdrop $(DESTDIR)$(COMMAND_DIR)/postdrop $(DESTDIR)$(COMMAND_DIR)/postqueue 2>/dev/null && \
 	  chmod 2755 $(DESTDIR)$(COMMAND_DIR)/postdrop $(DESTDIR)$(COMMAND_DIR)/postqueue || true

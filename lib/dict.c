@@ -58,6 +58,12 @@ extern DICT *dict_static_open(const char *name, int open_flags, int dict_flags);
 extern DICT *dict_inline_open(const char *name, int open_flags, int dict_flags);
 extern DICT *dict_fail_open(const char *name, int open_flags, int dict_flags);
 extern DICT *dict_texthash_open(const char *name, int open_flags, int dict_flags);
+extern DICT *dict_mysql_open(const char *name, int open_flags, int dict_flags);
+extern DICT *dict_pgsql_open(const char *name, int open_flags, int dict_flags);
+extern DICT *dict_pcre_open(const char *name, int open_flags, int dict_flags);
+extern DICT *dict_regexp_open(const char *name, int open_flags, int dict_flags);
+extern DICT *dict_proxy_open(const char *name, int open_flags, int dict_flags);
+extern DICT *dict_unix_open(const char *name, int open_flags, int dict_flags);
 
 typedef struct DICT_TYPE {
     char *type;
@@ -86,6 +92,12 @@ static void dict_register_builtins(void)
     dict_register("inline", dict_inline_open);
     dict_register("static", dict_static_open);
     dict_register("texthash", dict_texthash_open);
+    dict_register("mysql", dict_mysql_open);     /* lib/dict_mysql.c */
+    dict_register("pgsql", dict_pgsql_open);     /* lib/dict_pgsql.c */
+    dict_register("pcre", dict_pcre_open);       /* lib/dict_pcre.c */
+    dict_register("regexp", dict_regexp_open);   /* lib/dict_regexp.c */
+    dict_register("proxy", dict_proxy_open);     /* lib/dict_proxy.c */
+    dict_register("unix", dict_unix_open);       /* lib/dict_unix.c */
 }
 
 /*

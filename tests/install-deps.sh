@@ -4,7 +4,9 @@
 # (or sudo) only when a package is actually missing.
 set -e
 pkgs="build-essential libssl-dev libmariadb-dev libpq-dev libdb-dev libpcre2-dev
-      libcmocka-dev python3 python3-pytest swaks postfix pflogsumm procps"
+      libcmocka-dev python3 python3-pytest swaks postfix pflogsumm procps
+      postfix-mysql postfix-pgsql postfix-pcre mariadb-server mariadb-client
+      postgresql dovecot-core dovecot-lmtpd dovecot-imapd"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
