@@ -406,8 +406,12 @@ static void server_listen_check(void)
 /* server_blocking_client - prepare an accepted fd for a STREAM client */
 static void server_blocking_client(int fd)
 {
-    non_blocking(fd, 0);
-    close_on_exec(fd, 1);
+    /*
+     * Nothing to do on Linux: accept4(2) (sane_accept) gives a blocking
+     * descriptor with close-on-exec set; O_NONBLOCK of the listening socket
+     * is not inherited. Four fcntl calls per connection saved.
+     */
+    (void)fd;
 }
 
 /* server_use_limit_reached - 1 when this process has done enough */

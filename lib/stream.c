@@ -50,6 +50,7 @@ struct STREAM {
     char *wbuf;  /* write buffer */
     size_t wlen; /* pending output bytes */
     off_t koff;  /* kernel file offset (regular files), -1 = not known yet */
+    int sock_timeo; /* SO_RCVTIMEO/SO_SNDTIMEO seconds set on fd, -1 = none */
 };
 
 /*
@@ -69,6 +70,7 @@ STREAM *stream_fdopen(int fd, const char *path)
     st->rbuf = mymalloc(STREAM_BUFSIZE);
     st->rpos = st->rlen = 0;
     st->koff = -1;
+    st->sock_timeo = -1;
     st->wbuf = mymalloc(STREAM_BUFSIZE);
     st->wlen = 0;
     return st;
@@ -135,7 +137,13 @@ void stream_set_timeout(STREAM *st, int seconds)
      * SO_SNDTIMEO): no poll(2) before every read and write. This is the SMTP
      * and IPC hot path. Other descriptors are polled first.
      */
+    if (st->is_socket && st->sock_timeo == st->timeout) {
+        if (st->timeout > 0)
+            st->flags |= STREAM_F_SOCKTIMEO;
+        return;
+    }
     if (st->is_socket && (fl = fcntl(st->fd, F_GETFL)) >= 0 && (fl & O_NONBLOCK) == 0) {
+        st->sock_timeo = st->timeout;
         tv.tv_sec = st->timeout;
         tv.tv_usec = 0;
         if (setsockopt(st->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
