@@ -67,20 +67,20 @@
 #define DELIVER_STAT_DEFER 1
 
 typedef struct DELIVER_RCPT {
-    char *orig_addr;   /* original recipient */
-    char *address;     /* recipient */
-    long offset;       /* of the R record */
-    char *dsn_orig;    /* dsn_orig_rcpt or "" */
-    int notify;        /* notify_flags */
+    char *orig_addr; /* original recipient */
+    char *address;   /* recipient */
+    long offset;     /* of the R record */
+    char *dsn_orig;  /* dsn_orig_rcpt or "" */
+    int notify;      /* notify_flags */
     /* results */
-    int status;        /* DELIVER_STAT_OK (sent or bounced) or _DEFER */
-    int reported;      /* an outcome was recorded */
-    char *dsn;         /* "2.0.0", "4.3.0", "5.1.1" */
-    char *reason;      /* text */
+    int status;   /* DELIVER_STAT_OK (sent or bounced) or _DEFER */
+    int reported; /* an outcome was recorded */
+    char *dsn;    /* "2.0.0", "4.3.0", "5.1.1" */
+    char *reason; /* text */
 } DELIVER_RCPT;
 
 typedef struct DELIVER_REQUEST {
-    STREAM *client;    /* agent side: the qmgr connection */
+    STREAM *client; /* agent side: the qmgr connection */
     int flags;
     char *queue_name;
     char *queue_id;
@@ -97,10 +97,10 @@ typedef struct DELIVER_REQUEST {
     char *rewrite_context;
     int nrcpt;
     DELIVER_RCPT *rcpts;
-    int fd;            /* queue file, or -1 */
-    STREAM *fp;        /* queue file positioned at data_offset, or NULL */
-    int status;        /* final status */
-    char *hop_reason;  /* qmgr side: reply */
+    int fd;           /* queue file, or -1 */
+    STREAM *fp;       /* queue file positioned at data_offset, or NULL */
+    int status;       /* final status */
+    char *hop_reason; /* qmgr side: reply */
 } DELIVER_REQUEST;
 
 extern DELIVER_REQUEST *deliver_request_read(STREAM *client);
@@ -123,7 +123,7 @@ extern int deliver_reply_read(STREAM *st, DELIVER_REQUEST *req);
  * 4.7 format), fsync'ed; used by agents and by qmgr itself (e.g. "mail
  * transport unavailable"). Returns 0 or -1. */
 extern int deliver_log_append(const char *log_queue, const char *qid, const char *rcpt,
-                              const char *orig, long offset, const char *dsn,
-                              const char *action, const char *reason);
+                              const char *orig, long offset, const char *dsn, const char *action,
+                              const char *reason);
 
 #endif

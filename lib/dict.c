@@ -92,12 +92,12 @@ static void dict_register_builtins(void)
     dict_register("inline", dict_inline_open);
     dict_register("static", dict_static_open);
     dict_register("texthash", dict_texthash_open);
-    dict_register("mysql", dict_mysql_open);     /* lib/dict_mysql.c */
-    dict_register("pgsql", dict_pgsql_open);     /* lib/dict_pgsql.c */
-    dict_register("pcre", dict_pcre_open);       /* lib/dict_pcre.c */
-    dict_register("regexp", dict_regexp_open);   /* lib/dict_regexp.c */
-    dict_register("proxy", dict_proxy_open);     /* lib/dict_proxy.c */
-    dict_register("unix", dict_unix_open);       /* lib/dict_unix.c */
+    dict_register("mysql", dict_mysql_open);   /* lib/dict_mysql.c */
+    dict_register("pgsql", dict_pgsql_open);   /* lib/dict_pgsql.c */
+    dict_register("pcre", dict_pcre_open);     /* lib/dict_pcre.c */
+    dict_register("regexp", dict_regexp_open); /* lib/dict_regexp.c */
+    dict_register("proxy", dict_proxy_open);   /* lib/dict_proxy.c */
+    dict_register("unix", dict_unix_open);     /* lib/dict_unix.c */
 }
 
 /*

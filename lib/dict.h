@@ -69,22 +69,22 @@
 
 typedef struct DICT DICT;
 struct DICT {
-    char *type;   /* "hash" */
-    char *name;   /* "/etc/postfix/virtual" */
-    int flags;    /* DICT_FLAG_* */
-    int error;    /* DICT_ERR_* of the last operation */
+    char *type; /* "hash" */
+    char *name; /* "/etc/postfix/virtual" */
+    int flags;  /* DICT_FLAG_* */
+    int error;  /* DICT_ERR_* of the last operation */
     const char *(*lookup)(DICT *, const char *key);
     int (*update)(DICT *, const char *key, const char *value);
     int (*delete)(DICT *, const char *key);
     int (*sequence)(DICT *, int func, const char **key, const char **value);
     void (*close)(DICT *);
-    char *file;        /* file to watch for changes, or NULL */
+    char *file; /* file to watch for changes, or NULL */
     dev_t file_dev;
     ino_t file_ino;
     time_t file_mtime;
     long file_mtime_ns;
-    int watch_fd;      /* open on file: fstat works after chroot; -1 if none */
-    VSTR *fold_buf;    /* lower-cased key */
+    int watch_fd;   /* open on file: fstat works after chroot; -1 if none */
+    VSTR *fold_buf; /* lower-cased key */
 };
 
 typedef DICT *(*DICT_OPEN_FN)(const char *name, int open_flags, int dict_flags);
@@ -101,8 +101,8 @@ extern const char *dict_changed_name(void);
  * other methods failing; and record the file to watch. */
 extern DICT *dict_alloc(const char *type, const char *name, size_t size);
 extern void dict_watch_file(DICT *d, const char *path);
-extern DICT *dict_surrogate(const char *type, const char *name, int error, const char *fmt,
-                            ...) __attribute__((format(printf, 4, 5)));
+extern DICT *dict_surrogate(const char *type, const char *name, int error, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The postmap(1) source format, shared by postmap and texthash: read path
  * with the main.cf line rules (comments, continuation lines), split each
  * logical line into key and value at the first white space (a key may be

@@ -244,8 +244,7 @@ static void msg_maillog(const char *text)
         strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm) == 0)
         strcpy(stamp, "Jan  1 00:00:00");
     vstr_sprintf(line, "%s %s %s/%s[%ld]: %s", stamp, msg_hostname ? msg_hostname : "localhost",
-                 msg_syslog_name ? msg_syslog_name : "postfix", msg_program(), msg_getpid(),
-                 text);
+                 msg_syslog_name ? msg_syslog_name : "postfix", msg_program(), msg_getpid(), text);
     if (msg_postlog_send(VSTR_STR(line), VSTR_LEN(line)) < 0) {
         vstr_addch(line, '\n');
         fd = open(msg_maillog_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);

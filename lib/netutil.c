@@ -389,8 +389,8 @@ int inet_connect(const char *host, const char *port, int timeout_s)
     }
     for (ai = res; ai; ai = ai->ai_next) {
         if ((fd = socket(ai->ai_family,
-                         ai->ai_socktype | SOCK_CLOEXEC | (timeout_s > 0 ? SOCK_NONBLOCK : 0),
-                         0)) < 0) {
+                         ai->ai_socktype | SOCK_CLOEXEC | (timeout_s > 0 ? SOCK_NONBLOCK : 0), 0)) <
+            0) {
             saved_errno = errno;
             continue;
         }

@@ -43,13 +43,13 @@ typedef struct QFILE {
     long content_length; /* SIZE field 5 (0 in old files) */
     long smtputf8;       /* SIZE field 6 */
     long arrival_sec, arrival_usec;
-    char *sender;    /* "" = <> */
-    char *fullname;  /* or NULL */
-    ARGV *attrs;     /* "name=value" in file order */
-    QF_RCPT *rcpts;  /* all recipients, in file order */
-    int nrcpt;       /* entries in rcpts */
+    char *sender;      /* "" = <> */
+    char *fullname;    /* or NULL */
+    ARGV *attrs;       /* "name=value" in file order */
+    QF_RCPT *rcpts;    /* all recipients, in file order */
+    int nrcpt;         /* entries in rcpts */
     off_t content_end; /* offset of the X record */
-    char error[128]; /* why -1 was returned */
+    char error[128];   /* why -1 was returned */
 } QFILE;
 
 #define QFILE_FLAG_NONE 0

@@ -61,27 +61,26 @@ struct master_status {
 };
 
 typedef struct SERVER_OPTS {
-    void (*pre_init)(const char *service, char **argv);  /* root, before chroot */
-    void (*post_init)(const char *service, char **argv); /* after privileges dropped */
+    void (*pre_init)(const char *service, char **argv);   /* root, before chroot */
+    void (*post_init)(const char *service, char **argv);  /* after privileges dropped */
     void (*pre_accept)(const char *service, char **argv); /* before each wait */
-    long (*loop)(void);   /* event servers: work; returns max wait ms or -1 */
+    long (*loop)(void);     /* event servers: work; returns max wait ms or -1 */
     void (*pre_exit)(void); /* before a voluntary exit */
 } SERVER_OPTS;
 
 typedef void (*SINGLE_SERVICE_FN)(STREAM *client, const char *service, char **argv);
 typedef void (*MULTI_SERVICE_FN)(int fd, const char *service, char **argv);
-typedef void (*TRIGGER_SERVICE_FN)(const char *buf, size_t len, const char *service,
-                                   char **argv);
+typedef void (*TRIGGER_SERVICE_FN)(const char *buf, size_t len, const char *service, char **argv);
 
-extern void single_server_main(int argc, char **argv, SINGLE_SERVICE_FN fn,
-                               const SERVER_OPTS *opts) __attribute__((noreturn));
-extern void multi_server_main(int argc, char **argv, MULTI_SERVICE_FN fn,
-                              const SERVER_OPTS *opts) __attribute__((noreturn));
+extern void single_server_main(int argc, char **argv, SINGLE_SERVICE_FN fn, const SERVER_OPTS *opts)
+    __attribute__((noreturn));
+extern void multi_server_main(int argc, char **argv, MULTI_SERVICE_FN fn, const SERVER_OPTS *opts)
+    __attribute__((noreturn));
 extern void multi_server_disconnect(int fd);
 extern void trigger_server_main(int argc, char **argv, TRIGGER_SERVICE_FN fn,
                                 const SERVER_OPTS *opts) __attribute__((noreturn));
-extern void dgram_server_main(int argc, char **argv, TRIGGER_SERVICE_FN fn,
-                              const SERVER_OPTS *opts) __attribute__((noreturn));
+extern void dgram_server_main(int argc, char **argv, TRIGGER_SERVICE_FN fn, const SERVER_OPTS *opts)
+    __attribute__((noreturn));
 
 extern int mail_flow_get(int count);
 extern int mail_flow_put(int count);

@@ -42,14 +42,14 @@ struct STREAM {
     int fd;
     char *path;
     int is_socket;
-    int timeout; /* seconds, 0 = forever */
-    int flags;   /* STREAM_F_* */
-    char *rbuf;  /* read buffer */
-    size_t rpos; /* next unread byte */
-    size_t rlen; /* bytes valid in rbuf */
-    char *wbuf;  /* write buffer */
-    size_t wlen; /* pending output bytes */
-    off_t koff;  /* kernel file offset (regular files), -1 = not known yet */
+    int timeout;    /* seconds, 0 = forever */
+    int flags;      /* STREAM_F_* */
+    char *rbuf;     /* read buffer */
+    size_t rpos;    /* next unread byte */
+    size_t rlen;    /* bytes valid in rbuf */
+    char *wbuf;     /* write buffer */
+    size_t wlen;    /* pending output bytes */
+    off_t koff;     /* kernel file offset (regular files), -1 = not known yet */
     int sock_timeo; /* SO_RCVTIMEO/SO_SNDTIMEO seconds set on fd, -1 = none */
 };
 
