@@ -55,6 +55,7 @@
 #include "cleanup_proto.h"
 #include "config.h"
 #include "mail_queue.h"
+#include "mail_date.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "qfile.h"
@@ -164,27 +165,6 @@ static int log_read(const char *qid, BOUNCE_LOG *log)
     (void)stream_close(st);
     vstr_free(line);
     return 0;
-}
-
-/* mail_date - Postfix mail_date() format, local time. */
-static void mail_date(VSTR *out, time_t when)
-{
-    struct tm tm;
-    char text[64];
-    long off;
-    char sign = '+';
-
-    localtime_r(&when, &tm);
-    off = tm.tm_gmtoff / 60;
-    if (off < 0) {
-        sign = '-';
-        off = -off;
-    }
-    if (strftime(text, sizeof(text), "%a, %e %b %Y %H:%M:%S", &tm) == 0)
-        msg_panic("mail_date: strftime failed");
-    vstr_sprintf(out, "%s %c%02ld%02ld", text, sign, off / 60, off % 60);
-    if (tm.tm_zone && *tm.tm_zone)
-        vstr_sprintf_append(out, " (%s)", tm.tm_zone);
 }
 
 /* put_line - one text line as an N record. */

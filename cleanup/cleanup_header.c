@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "mail_date.h"
 
 /*
  * cleanup_header_name_len - length of the field name when line (len bytes,
@@ -125,24 +126,7 @@ void cleanup_msgid_format(VSTR *out, time_t when, const char *qid, const char *h
  */
 void cleanup_date_format(VSTR *out, time_t when)
 {
-    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    struct tm tm;
-    long off;
-    char sign = '+';
-
-    localtime_r(&when, &tm);
-    off = tm.tm_gmtoff / 60;
-    if (off < 0) {
-        sign = '-';
-        off = -off;
-    }
-    vstr_sprintf(out, "%s, %2d %s %d %02d:%02d:%02d %c%02ld%02ld", days[tm.tm_wday % 7], tm.tm_mday,
-                 months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign,
-                 off / 60, off % 60);
-    if (tm.tm_zone && *tm.tm_zone)
-        vstr_sprintf_append(out, " (%s)", tm.tm_zone);
+    mail_date(out, when);
 }
 
 /*

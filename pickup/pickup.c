@@ -47,6 +47,7 @@
 #include "cleanup_proto.h"
 #include "config.h"
 #include "mail_queue.h"
+#include "mail_date.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "record.h"
@@ -68,31 +69,6 @@ static uid_t mail_owner_uid = (uid_t)-1;
 static void collect(const char *qid, void *ctx)
 {
     argv_add((ARGV *)ctx, qid, (char *)0);
-}
-
-/*
- * mail_date - out = an RFC 5322 date as Postfix's mail_date() writes it
- * (strftime "%a, %e %b %Y %H:%M:%S " plus "+hhmm (ZONE)"), local time.
- * (The same format as cleanup's; lib/ has no shared date formatter.)
- */
-static void mail_date(VSTR *out, time_t when)
-{
-    struct tm tm;
-    char text[64];
-    long off;
-    char sign = '+';
-
-    localtime_r(&when, &tm);
-    off = tm.tm_gmtoff / 60;
-    if (off < 0) {
-        sign = '-';
-        off = -off;
-    }
-    if (strftime(text, sizeof(text), "%a, %e %b %Y %H:%M:%S", &tm) == 0)
-        msg_panic("mail_date: strftime failed");
-    vstr_sprintf(out, "%s %c%02ld%02ld", text, sign, off / 60, off % 60);
-    if (tm.tm_zone && *tm.tm_zone)
-        vstr_sprintf_append(out, " (%s)", tm.tm_zone);
 }
 
 /* copy_file - feed one maildrop file to cleanup. */

@@ -60,6 +60,7 @@
 #include "argv.h"
 #include "cleanup_proto.h"
 #include "config.h"
+#include "mail_date.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "netutil.h"
@@ -513,27 +514,6 @@ fail:
     return -1;
 }
 
-/* The RFC 5322 date Postfix writes: "Sat, 21 Nov 2026 13:13:55 +0000 (UTC)". */
-static void mail_date(time_t when, VSTR *out)
-{
-    struct tm gmt, lt;
-    char buf[128];
-    long off;
-    int hours, mins;
-
-    gmtime_r(&when, &gmt);
-    localtime_r(&when, &lt);
-    off = lt.tm_gmtoff;
-    strftime(buf, sizeof(buf), "%a, %e %b %Y %H:%M:%S ", &lt);
-    vstr_strcpy(out, buf);
-    hours = (int)(off / 3600);
-    mins = (int)((off < 0 ? -off : off) % 3600 / 60);
-    vstr_sprintf_append(out, "%c%02d%02d", off < 0 ? '-' : '+', abs(hours), mins);
-    strftime(buf, sizeof(buf), " (%Z)", &lt);
-    vstr_addstr(out, buf);
-    (void)gmt;
-}
-
 /* DATA output: content records to cleanup, unless over the size limit. */
 typedef struct DATA_CTX {
     SMTPD_STATE *state;
@@ -588,7 +568,7 @@ static int data_cmd(SMTPD_STATE *state, const char *args)
     vstr_sprintf(hdr, "Received: from %s (%s [%s])",
                  state->helo_name ? state->helo_name : state->name, state->name, state->rfc_addr);
     rec_put(cleanup_conn->st, REC_TYPE_NORM, hdr->buf, hdr->len);
-    mail_date(time((time_t *)0), date);
+    mail_date(date, time((time_t *)0));
     if (state->rcpt_count == 1 && state->first_rcpt) {
         VSTR *q = vstr_alloc(64);
         vstr_sprintf(hdr, "\tby %s (%s) with %s id %s", var_myhostname,
