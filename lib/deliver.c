@@ -318,8 +318,6 @@ static int deliver_log_append_full(const char *log_queue, const char *qid, const
     uid_t uid;
     gid_t gid;
     int fd, ret = -1;
-    size_t done = 0;
-    ssize_t n;
 
     if (!mail_queue_id_ok(qid)) {
         msg_warn("append file %s: bad queue id", log_queue);
@@ -341,15 +339,7 @@ static int deliver_log_append_full(const char *log_queue, const char *qid, const
         goto out;
     }
     deliver_log_format_entry(entry, rcpt, orig, offset, dsn_orig, notify, dsn, action, reason);
-    while (done < entry->len) {
-        n = write(fd, entry->buf + done, entry->len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    if (done < entry->len || fsync(fd) < 0) {
+    if (write_all(fd, entry->buf, entry->len) < 0 || fsync(fd) < 0) {
         msg_warn("append file %s: %m", path->buf);
         if (ftruncate(fd, st.st_size) < 0)
             msg_warn("truncate file %s: %m", path->buf);

@@ -55,6 +55,7 @@
 
 #include "config.h"
 #include "msg.h"
+#include "stream.h"
 #include "mymalloc.h"
 #include "vstr.h"
 
@@ -98,21 +99,10 @@ static const struct {
     {"local7", LOG_LOCAL7},
 };
 
-/* msg_write_all - write(2) everything, retrying on EINTR and short writes. */
+/* msg_write_all - write everything; a failure is ignored (nowhere to report). */
 static void msg_write_all(int fd, const char *buf, size_t len)
 {
-    ssize_t n;
-
-    while (len > 0) {
-        n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
+    (void)write_all(fd, buf, len);
 }
 
 /* msg_program - the program part of the tag. */

@@ -488,3 +488,24 @@ void stream_clearerr(STREAM *st)
 {
     st->flags = 0;
 }
+
+/* write_all - see stream.h */
+int write_all(int fd, const void *buf, size_t len)
+{
+    const char *cp = buf;
+    ssize_t n;
+
+    while (len > 0) {
+        n = write(fd, cp, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return -1;
+        }
+        cp += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}

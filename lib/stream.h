@@ -61,4 +61,9 @@ extern int stream_error(const STREAM *st);
 extern int stream_timedout(const STREAM *st);
 extern void stream_clearerr(STREAM *st);
 
+/* write_all(fd, buf, len): write(2) all len bytes, retrying after EINTR and
+ * short writes; 0, or -1 with errno (a write of 0 bytes is EIO). For the
+ * unbuffered writers: log files, Maildir files, defer logs. */
+extern int write_all(int fd, const void *buf, size_t len);
+
 #endif

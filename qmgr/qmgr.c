@@ -860,8 +860,6 @@ static int qmgr_defer_to_bounce(const char *qid)
     VSTR *out = vstr_alloc(1024);
     STREAM *in;
     int fd, ret = -1;
-    size_t done = 0;
-    ssize_t n;
 
     mail_queue_path(dpath, MAIL_QUEUE_DEFER, qid);
     mail_queue_path(bpath, MAIL_QUEUE_BOUNCE, qid);
@@ -885,15 +883,7 @@ static int qmgr_defer_to_bounce(const char *qid)
         goto out;
     }
     (void)flock(fd, LOCK_EX);
-    while (done < out->len) {
-        n = write(fd, out->buf + done, out->len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    if (done < out->len || fsync(fd) < 0) {
+    if (write_all(fd, out->buf, out->len) < 0 || fsync(fd) < 0) {
         msg_warn("append %s: %m", bpath->buf);
         (void)close(fd);
         goto out;

@@ -197,24 +197,6 @@ static void virt_headers(VSTR *out, DELIVER_REQUEST *req, DELIVER_RCPT *rcpt)
     vstr_free(q);
 }
 
-/* write(2) all of buf; 0 or -1 (errno). */
-static int virt_write_all(int fd, const char *buf, size_t len)
-{
-    ssize_t n;
-
-    while (len > 0) {
-        n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* mkdir -p path with mode (as the current effective user). */
 static int virt_make_dirs(const char *path, mode_t mode)
 {
@@ -286,7 +268,7 @@ static void virt_maildir(DELIVER_REQUEST *req, DELIVER_RCPT *rcpt, VIRT_MSG *msg
     /* One buffer, one write. */
     virt_headers(buf, req, rcpt);
     vstr_addmem(buf, VSTR_STR(msg->content), VSTR_LEN(msg->content));
-    if (virt_write_all(fd, VSTR_STR(buf), VSTR_LEN(buf)) < 0 || fsync(fd) < 0) {
+    if (write_all(fd, VSTR_STR(buf), VSTR_LEN(buf)) < 0 || fsync(fd) < 0) {
         int err = errno;
 
         (void)close(fd);
@@ -421,7 +403,7 @@ static void virt_mbox(DELIVER_REQUEST *req, DELIVER_RCPT *rcpt, VIRT_MSG *msg, c
                     "delivery failed to mailbox %s: error writing message: File too large", path);
         goto out;
     }
-    if (virt_write_all(fd, VSTR_STR(buf), VSTR_LEN(buf)) < 0 || fsync(fd) < 0) {
+    if (write_all(fd, VSTR_STR(buf), VSTR_LEN(buf)) < 0 || fsync(fd) < 0) {
         int err = errno;
 
         if (ftruncate(fd, st.st_size) < 0)
