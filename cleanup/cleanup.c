@@ -34,6 +34,18 @@
  *     rewrite_context=local", or always_add_missing_headers = yes; trap 16).
  *     Without a Message-ID that it may add it logs "QID: message-id=<>".
  *     Extracted recipients (sendmail -t) are expanded the same way.
+ *     When the client's flags have CLEANUP_FLAG_FILTER, each complete
+ *     header (continuation lines joined, at most header_size_limit bytes)
+ *     goes through header_checks (MIME headers: mime_header_checks); in the
+ *     body, following multipart boundaries, the headers of MIME parts go
+ *     through mime_header_checks, those of message/rfc822 parts through
+ *     nested_header_checks, and the other lines through body_checks,
+ *     before they are written (cleanup_checks.c, header_checks(5)): REJECT
+ *     (status CONT, or DEFER for a 4.x.x text, reason "5.7.1 text"),
+ *     DISCARD (file removed, status 0), HOLD (file committed in hold/
+ *     instead of incoming/), WARN/INFO (logged), IGNORE (dropped), PREPEND
+ *     and REPLACE; each logged as Postfix's cleanup_act_log() does.
+ *     Headers are written as N records, one per physical line.
  *     At END it rewrites the SIZE record (content size, data offset,
  *     recipient count, 0, content length, 0), then commits: flush, pwrite
  *     the SIZE record, fchmod 0700, fsync, close (trap 4), triggers
@@ -45,12 +57,16 @@
  *     HOPS when hopcount_limit Received: headers are seen; RCPT when no
  *     recipient remains; DEFER (reason "4.3.0 ...") when a lookup table
  *     fails and (reason "4.6.0 ...") when the alias expansion limits are
- *     exceeded; WRITE when the queue file cannot be written. On any error,
+ *     exceeded, and (reason "4.3.0 ...") when a header/body_checks table
+ *     fails ("QID: header_checks map lookup problem -- message not
+ *     accepted, try again later"); WRITE when the queue file cannot be
+ *     written. On any error,
  *     and when the client disconnects mid-message, the file is removed.
  *     Problems are logged with msg_warn as "QID: ...".
  * SEE ALSO
  *     Postfix cleanup(8), cleanup_envelope.c, cleanup_message.c,
- *     cleanup_extracted.c, cleanup_map1n.c; reference sections 2-4, 7.2.
+ *     cleanup_extracted.c, cleanup_map1n.c, cleanup_act.c, header_checks(5);
+ *     reference sections 2-4, 7.2, 10.2.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -77,6 +93,12 @@
 
 #define CLEANUP_REC_LIMIT (1024 * 1024) /* longest record accepted from a client */
 #define CLEANUP_HDR_KEEP 4096           /* Message-ID text kept for logging */
+#define CLEANUP_MIME_DEPTH 20           /* nested multipart boundaries followed */
+
+/* Where a body line belongs while the MIME structure is followed. */
+#define MIME_TEXT 0           /* body text: body_checks */
+#define MIME_PART_HEADERS 1   /* headers after a boundary: mime_header_checks */
+#define MIME_NESTED_HEADERS 2 /* headers of a message/rfc822 part */
 
 /* Configuration, read once per process. */
 static CLEANUP_ADDR_CFG addr_cfg;
@@ -88,6 +110,12 @@ static MAPS *virtual_maps;
 static MAPS *canonical_maps;
 static MAPS *rcpt_canonical_maps;
 static MAPS *send_canonical_maps;
+static MAPS *header_checks;        /* header_checks */
+static MAPS *mime_header_checks;   /* mime_header_checks ($header_checks) */
+static MAPS *body_checks;          /* body_checks */
+static MAPS *nested_header_checks; /* nested_header_checks ($header_checks) */
+static long var_body_check_limit;
+static long var_header_limit; /* header_size_limit: excess is discarded */
 
 /* The file being written, for the fatal-error hook. */
 static VSTR *unfinished_qid;
@@ -126,9 +154,24 @@ typedef struct STATE {
     /* headers */
     int in_header;
     int at_line_start;
-    int collecting; /* gathering a (Resent-)Message-ID header */
-    int collect_resent;
-    VSTR *cur_hdr;
+    int have_hdr;      /* cur_hdr holds a header not yet written */
+    VSTR *cur_hdr;     /* the current header, continuation lines joined by \n */
+    VSTR *body_line;   /* a body line being gathered for body_checks */
+    long body_checked; /* body bytes inspected (body_checks_size_limit) */
+    int mime_mode;     /* MIME_* */
+    int part_rfc822;   /* the part's Content-Type is message/rfc822 */
+    int have_part_hdr; /* part_hdr holds a part header not yet written */
+    VSTR *part_hdr;
+    char *bounds[CLEANUP_MIME_DEPTH]; /* open multipart boundaries */
+    int nbounds;
+    /* header/body_checks (cleanup_checks.c) */
+    int filter;       /* CLEANUP_FLAG_FILTER and not yet REJECT/DISCARD */
+    char *first_rcpt; /* to=<> in action logs */
+    char *log_name;   /* log_client_name */
+    char *log_addr;   /* log_client_address */
+    char *log_proto;  /* log_protocol_name */
+    char *log_helo;   /* log_helo_name */
+    char *log_origin; /* log_message_origin */
     int headers_seen; /* 1 << CLN_HDR_* */
     long hop_count;
     int resent;
@@ -334,6 +377,8 @@ static void do_rcpt(STATE *state, const char *addr)
     int st;
     int i;
 
+    if (state->first_rcpt == 0)
+        state->first_rcpt = mystrdup(addr);
     cleanup_qualify(addr, addr_cfg.myorigin, q);
     if (canon_addr(state, rcpt_canonical_maps, "recipient_canonical_maps", q->buf, c) == 0) {
         st = cleanup_map1n(virtual_maps, c->buf, &addr_cfg, &list);
@@ -367,16 +412,231 @@ static void do_rcpt(STATE *state, const char *addr)
     vstr_free(c);
 }
 
-/* finish_header - log a collected (Resent-)Message-ID header. */
+/* out_lines - write text as N records, one per '\n'-separated line. */
+static void out_lines(STATE *state, const char *text, size_t len)
+{
+    const char *end = text + len;
+    const char *nl;
+
+    for (;;) {
+        nl = memchr(text, '\n', (size_t)(end - text));
+        out_rec(state, REC_TYPE_NORM, text, nl ? (size_t)(nl - text) : (size_t)(end - text));
+        if (nl == 0)
+            break;
+        text = nl + 1;
+    }
+}
+
+/* check_log - Postfix's cleanup_act_log() line for one action. */
+static void check_log(STATE *state, const char *action, const char *klass, const char *content,
+                      const char *text)
+{
+    VSTR *line = vstr_alloc(200);
+    VSTR *origin = vstr_alloc(100);
+
+    if (state->log_origin)
+        vstr_strcpy(origin, state->log_origin);
+    else if (state->log_name || state->log_addr)
+        vstr_sprintf(origin, "%s[%s]", state->log_name ? state->log_name : "unknown",
+                     state->log_addr ? state->log_addr : "unknown");
+    else
+        vstr_strcpy(origin, "local");
+    cleanup_check_log_format(line, state->qid->buf, action, klass, content, origin->buf,
+                             state->have_sender ? state->sender : 0, state->first_rcpt,
+                             state->log_proto, state->log_helo, text);
+    msg_info("%s", line->buf);
+    vstr_free(line);
+    vstr_free(origin);
+}
+
+/*
+ * check_content - look content ("header" or "body" klass) up in maps
+ * (named map_class) and carry out the action (header_checks(5)). Returns
+ * CLEANUP_ACT_DUNNO (keep it), _IGNORE (drop it) or _REPLACE / _PREPEND
+ * with *text the new or extra line. A table failure defers the message.
+ */
+static int check_content(STATE *state, MAPS *maps, const char *map_class, const char *klass,
+                         const char *content, const char **text)
+{
+    const char *value;
+    int act;
+    int is_hdr = (strcmp(klass, "header") == 0);
+
+    if (maps == 0 || !state->filter || state->errs)
+        return CLEANUP_ACT_DUNNO;
+    value = maps_find(maps, content, 0);
+    if (value == 0) {
+        if (maps->error != DICT_ERR_NONE) {
+            msg_warn("%s: %s map lookup problem -- message not accepted, try again later",
+                     state->qid->buf, map_class);
+            set_reason(state, "4.3.0 Temporary lookup failure");
+            state->errs |= CLEANUP_STAT_DEFER;
+        }
+        return CLEANUP_ACT_DUNNO;
+    }
+    act = cleanup_check_parse(value, text);
+    switch (act) {
+    case CLEANUP_ACT_REJECT:
+        if (cleanup_check_reject_reason(*text, state->tmp) == '4')
+            state->errs |= CLEANUP_STAT_DEFER;
+        else
+            state->errs |= CLEANUP_STAT_CONT;
+        vstr_strcpy(state->reason, state->tmp->buf);
+        state->filter = 0;
+        check_log(state, "reject", klass, content, state->reason->buf);
+        return CLEANUP_ACT_DUNNO;
+    case CLEANUP_ACT_DISCARD:
+        check_log(state, "discard", klass, content, *text);
+        state->flags |= CLEANUP_FLAG_DISCARD;
+        state->filter = 0;
+        return CLEANUP_ACT_DUNNO;
+    case CLEANUP_ACT_HOLD:
+        check_log(state, "hold", klass, content, *text);
+        state->flags |= CLEANUP_FLAG_HOLD;
+        return CLEANUP_ACT_DUNNO;
+    case CLEANUP_ACT_WARN:
+        check_log(state, "warning", klass, content, *text);
+        return CLEANUP_ACT_DUNNO;
+    case CLEANUP_ACT_INFO:
+        check_log(state, "info", klass, content, *text);
+        return CLEANUP_ACT_DUNNO;
+    case CLEANUP_ACT_IGNORE:
+        return CLEANUP_ACT_IGNORE;
+    case CLEANUP_ACT_PREPEND:
+    case CLEANUP_ACT_REPLACE: {
+        const char *name = act == CLEANUP_ACT_PREPEND ? "PREPEND" : "REPLACE";
+
+        if (**text == 0) {
+            msg_warn("%s action without text in %s map", name, map_class);
+            return CLEANUP_ACT_DUNNO;
+        }
+        if (is_hdr && cleanup_header_name_len(*text, strlen(*text)) == 0) {
+            msg_warn("bad %s header text \"%s\" in %s map -- need \"headername: headervalue\"",
+                     name, *text, map_class);
+            return CLEANUP_ACT_DUNNO;
+        }
+        check_log(state, act == CLEANUP_ACT_PREPEND ? "prepend" : "replace", klass, content, *text);
+        return act;
+    }
+    case CLEANUP_ACT_UNKNOWN:
+        msg_warn("unknown command in %s map: %s", map_class, value);
+        return CLEANUP_ACT_DUNNO;
+    default:
+        return CLEANUP_ACT_DUNNO;
+    }
+}
+
+/* mime_note - remember a multipart boundary or a message/rfc822 type. */
+static void mime_note(STATE *state, const char *text, size_t len)
+{
+    int kind = cleanup_mime_content_type(text, len, state->tmp);
+
+    if (kind == CLEANUP_MIME_MULTIPART && state->nbounds < CLEANUP_MIME_DEPTH)
+        state->bounds[state->nbounds++] = mystrdup(state->tmp->buf);
+    else if (kind == CLEANUP_MIME_RFC822 && state->mime_mode == MIME_PART_HEADERS)
+        state->part_rfc822 = 1;
+}
+
+/* mime_pop - forget the boundaries opened after index keep. */
+static void mime_pop(STATE *state, int keep)
+{
+    while (state->nbounds > keep)
+        myfree(state->bounds[--state->nbounds]);
+}
+
+/*
+ * finish_part_header - a header of a MIME part (mime_header_checks) or of
+ * an attached message (nested_header_checks; its MIME headers
+ * mime_header_checks) is complete: check it, note its MIME type, write it.
+ */
+static void finish_part_header(STATE *state)
+{
+    const char *text = 0;
+    MAPS *maps = mime_header_checks;
+    const char *map_class = "mime_header_checks";
+    VSTR *h = state->part_hdr;
+    int act;
+
+    if (!state->have_part_hdr)
+        return;
+    state->have_part_hdr = 0;
+    if (state->mime_mode == MIME_NESTED_HEADERS && !cleanup_is_mime_header(h->buf, h->len)) {
+        maps = nested_header_checks;
+        map_class = "nested_header_checks";
+    }
+    act = check_content(state, maps, map_class, "header", h->buf, &text);
+    if (act == CLEANUP_ACT_IGNORE)
+        return;
+    if (act == CLEANUP_ACT_PREPEND)
+        out_str(state, REC_TYPE_NORM, text);
+    if (act == CLEANUP_ACT_REPLACE) {
+        vstr_strcpy(h, text);
+    }
+    mime_note(state, h->buf, h->len);
+    out_lines(state, h->buf, h->len);
+}
+
+/*
+ * emit_header - write one complete header (text, len: continuation lines
+ * joined by '\n') and note what cleanup needs from it: its class, the
+ * Received: count, and the (Resent-)Message-ID that it logs.
+ */
+static void emit_header(STATE *state, const char *text, size_t len)
+{
+    int klass = cleanup_header_class(text, len);
+
+    state->headers_seen |= 1 << klass;
+    if (klass >= CLN_HDR_RESENT_FROM)
+        state->resent = 1;
+    if (klass == CLN_HDR_RECEIVED && ++state->hop_count >= var_hopcount_limit &&
+        var_hopcount_limit > 0 && !(state->errs & CLEANUP_STAT_HOPS)) {
+        msg_warn("%s: message rejected: hopcount exceeded", state->qid->buf);
+        state->errs |= CLEANUP_STAT_HOPS;
+    }
+    mime_note(state, text, len);
+    if (klass == CLN_HDR_MESSAGE_ID || klass == CLN_HDR_RESENT_MESSAGE_ID) {
+        cleanup_header_value(text, len < CLEANUP_HDR_KEEP ? len : CLEANUP_HDR_KEEP, state->tmp);
+        msg_info("%s: %smessage-id=%s", state->qid->buf,
+                 klass == CLN_HDR_RESENT_MESSAGE_ID ? "resent-" : "", state->tmp->buf);
+        state->logged_msgid = 1;
+    }
+    out_lines(state, text, len);
+}
+
+/*
+ * finish_header - the gathered header is complete: run header_checks (or
+ * mime_header_checks for MIME headers) on it, then write it.
+ */
 static void finish_header(STATE *state)
 {
-    if (!state->collecting)
+    const char *text = 0;
+    MAPS *maps;
+    const char *map_class;
+    int act;
+
+    if (!state->have_hdr)
         return;
-    state->collecting = 0;
-    cleanup_header_value(state->cur_hdr->buf, state->cur_hdr->len, state->tmp);
-    msg_info("%s: %smessage-id=%s", state->qid->buf, state->collect_resent ? "resent-" : "",
-             state->tmp->buf);
-    state->logged_msgid = 1;
+    state->have_hdr = 0;
+    if (cleanup_is_mime_header(state->cur_hdr->buf, state->cur_hdr->len)) {
+        maps = mime_header_checks;
+        map_class = "mime_header_checks";
+    } else {
+        maps = header_checks;
+        map_class = "header_checks";
+    }
+    act = check_content(state, maps, map_class, "header", state->cur_hdr->buf, &text);
+    if (act == CLEANUP_ACT_IGNORE)
+        return;
+    if (act == CLEANUP_ACT_PREPEND) {
+        out_str(state, REC_TYPE_NORM, text);
+    } else if (act == CLEANUP_ACT_REPLACE) {
+        char *copy = mystrdup(text);
+
+        emit_header(state, copy, strlen(copy));
+        myfree(copy);
+        return;
+    }
+    emit_header(state, state->cur_hdr->buf, state->cur_hdr->len);
 }
 
 /* end_headers - add missing headers (local context only, trap 16). */
@@ -411,6 +671,114 @@ static void end_headers(STATE *state)
     vstr_free(v);
 }
 
+/* body_text - one logical body text line: body_checks, then write it. */
+static void body_text(STATE *state, const char *line, size_t len)
+{
+    const char *text = 0;
+    int act = CLEANUP_ACT_DUNNO;
+
+    if (body_checks && state->body_checked <= var_body_check_limit)
+        act = check_content(state, body_checks, "body_checks", "body", line, &text);
+    state->body_checked += (long)len + 1;
+    if (act == CLEANUP_ACT_PREPEND || act == CLEANUP_ACT_REPLACE)
+        out_str(state, REC_TYPE_NORM, text);
+    if (act != CLEANUP_ACT_IGNORE && act != CLEANUP_ACT_REPLACE)
+        out_rec(state, REC_TYPE_NORM, line, len);
+}
+
+/*
+ * body_line_done - one complete logical body line while checks are on:
+ * follow the MIME structure (boundaries, part headers, attached message
+ * headers) and send the line to the right table.
+ */
+static void body_line_done(STATE *state, const char *line, size_t len)
+{
+    int i;
+    int m;
+
+    if (state->mime_mode != MIME_TEXT) {
+        if (len == 0) { /* end of the part's (or attached message's) headers */
+            finish_part_header(state);
+            out_rec(state, REC_TYPE_NORM, line, 0);
+            state->mime_mode = (state->mime_mode == MIME_PART_HEADERS && state->part_rfc822)
+                                   ? MIME_NESTED_HEADERS
+                                   : MIME_TEXT;
+            state->part_rfc822 = 0;
+            return;
+        }
+        if (state->have_part_hdr && (line[0] == ' ' || line[0] == '\t')) {
+            vstr_addch(state->part_hdr, '\n');
+            vstr_addmem(state->part_hdr, line, len);
+            return;
+        }
+        if (cleanup_header_name_len(line, len) > 0) {
+            finish_part_header(state);
+            vstr_memcpy(state->part_hdr, line, len);
+            state->have_part_hdr = 1;
+            return;
+        }
+        finish_part_header(state); /* not a header: the part's text begins */
+        state->mime_mode = MIME_TEXT;
+        state->part_rfc822 = 0;
+    }
+    for (i = state->nbounds - 1; i >= 0; i--) {
+        if ((m = cleanup_mime_boundary_match(line, len, state->bounds[i])) != 0) {
+            if (m == 2) {
+                mime_pop(state, i);
+            } else {
+                mime_pop(state, i + 1);
+                state->mime_mode = MIME_PART_HEADERS;
+            }
+            break;
+        }
+    }
+    body_text(state, line, len);
+}
+
+/*
+ * body_record - one body record. Without checks it is copied as is; with
+ * them the logical line (L records joined) is handled once it is complete.
+ */
+static void body_record(STATE *state, int type, const char *data, size_t len)
+{
+    int checks = state->filter && (body_checks || mime_header_checks || nested_header_checks);
+
+    if (!checks && state->body_line->len == 0 && !state->have_part_hdr) {
+        out_rec(state, type, data, len);
+        return;
+    }
+    vstr_addmem(state->body_line, data, len);
+    if (type == REC_TYPE_CONT)
+        return;
+    if (checks) {
+        body_line_done(state, state->body_line->buf, state->body_line->len);
+    } else {
+        finish_part_header(state); /* checks ended (REJECT/DISCARD) */
+        out_rec(state, REC_TYPE_NORM, state->body_line->buf, state->body_line->len);
+    }
+    vstr_reset(state->body_line);
+}
+
+/*
+ * hdr_add - append (sep, if not 0, then) data to the current header, up to
+ * header_size_limit bytes; the excess is discarded, as in Postfix.
+ */
+static void hdr_add(STATE *state, int sep, const char *data, size_t len)
+{
+    size_t room;
+
+    if (var_header_limit > 0) {
+        if (state->cur_hdr->len + (sep != 0) > (size_t)var_header_limit)
+            return;
+        room = (size_t)var_header_limit - state->cur_hdr->len - (sep != 0);
+        if (len > room)
+            len = room;
+    }
+    if (sep)
+        vstr_addch(state->cur_hdr, sep);
+    vstr_addmem(state->cur_hdr, data, len);
+}
+
 /* do_content - one N or L record of the message content. */
 static void do_content(STATE *state, int type, const char *data, size_t len)
 {
@@ -421,41 +789,35 @@ static void do_content(STATE *state, int type, const char *data, size_t len)
         state->errs |= CLEANUP_STAT_SIZE;
     }
     if (state->in_header) {
-        if (state->at_line_start) {
-            int klass;
-
-            if (len == 0 && type == REC_TYPE_NORM) {
-                end_headers(state);
-            } else if (data[0] == ' ' || data[0] == '\t') {
-                if (state->collecting && state->cur_hdr->len < CLEANUP_HDR_KEEP) {
-                    vstr_addch(state->cur_hdr, '\n');
-                    vstr_addmem(state->cur_hdr, data, len);
-                }
-            } else if (cleanup_header_name_len(data, len) > 0) {
-                finish_header(state);
-                klass = cleanup_header_class(data, len);
-                state->headers_seen |= 1 << klass;
-                if (klass >= CLN_HDR_RESENT_FROM)
-                    state->resent = 1;
-                if (klass == CLN_HDR_RECEIVED && ++state->hop_count >= var_hopcount_limit &&
-                    var_hopcount_limit > 0 && !(state->errs & CLEANUP_STAT_HOPS)) {
-                    msg_warn("%s: message rejected: hopcount exceeded", state->qid->buf);
-                    state->errs |= CLEANUP_STAT_HOPS;
-                }
-                if (klass == CLN_HDR_MESSAGE_ID || klass == CLN_HDR_RESENT_MESSAGE_ID) {
-                    state->collecting = 1;
-                    state->collect_resent = (klass == CLN_HDR_RESENT_MESSAGE_ID);
-                    vstr_memcpy(state->cur_hdr, data,
-                                len < CLEANUP_HDR_KEEP ? len : CLEANUP_HDR_KEEP);
-                }
-            } else {
-                end_headers(state);
-            }
-        } else if (state->collecting && state->cur_hdr->len < CLEANUP_HDR_KEEP) {
-            vstr_addmem(state->cur_hdr, data, len);
+        if (!state->at_line_start) {
+            /* the rest of a long header line */
+            if (state->have_hdr)
+                hdr_add(state, 0, data, len);
+            state->at_line_start = (type == REC_TYPE_NORM);
+            return;
+        }
+        if (state->have_hdr && len > 0 && (data[0] == ' ' || data[0] == '\t')) {
+            hdr_add(state, '\n', data, len);
+            state->at_line_start = (type == REC_TYPE_NORM);
+            return;
+        }
+        if (len > 0 && cleanup_header_name_len(data, len) > 0) {
+            finish_header(state);
+            vstr_reset(state->cur_hdr);
+            hdr_add(state, 0, data, len);
+            state->have_hdr = 1;
+            state->at_line_start = (type == REC_TYPE_NORM);
+            return;
+        }
+        /* an empty line, or a line that is not a header: the body begins */
+        end_headers(state);
+        if (len == 0 && type == REC_TYPE_NORM) {
+            out_rec(state, type, data, len); /* the separator is not body */
+            state->at_line_start = 1;
+            return;
         }
     }
-    out_rec(state, type, data, len);
+    body_record(state, type, data, len);
     state->at_line_start = (type == REC_TYPE_NORM);
 }
 
@@ -465,6 +827,13 @@ static void bad_record(STATE *state, int type)
     if (!(state->errs & CLEANUP_STAT_BAD))
         msg_warn("%s: record type %d not allowed", state->qid->buf, type);
     state->errs |= CLEANUP_STAT_BAD;
+}
+
+/* keep_attr - remember an attribute value for the action logs. */
+static void keep_attr(char **slot, const char *value)
+{
+    myfree(*slot);
+    *slot = mystrdup(value);
 }
 
 /* do_attr - an A record in the envelope or extracted segment. */
@@ -484,6 +853,16 @@ static void do_attr(STATE *state, const char *data, size_t len)
     }
     if (strcmp(data, "rewrite_context=local") == 0)
         state->local_ctx = 1;
+    else if (strncmp(data, "log_client_name=", 16) == 0)
+        keep_attr(&state->log_name, data + 16);
+    else if (strncmp(data, "log_client_address=", 19) == 0)
+        keep_attr(&state->log_addr, data + 19);
+    else if (strncmp(data, "log_protocol_name=", 18) == 0)
+        keep_attr(&state->log_proto, data + 18);
+    else if (strncmp(data, "log_helo_name=", 14) == 0)
+        keep_attr(&state->log_helo, data + 14);
+    else if (strncmp(data, "log_message_origin=", 19) == 0)
+        keep_attr(&state->log_origin, data + 19);
     out_rec(state, REC_TYPE_ATTR, data, len);
 }
 
@@ -558,6 +937,11 @@ static int read_message(STATE *state)
             } else if (type == REC_TYPE_XTRA) {
                 if (state->in_header)
                     end_headers(state);
+                finish_part_header(state);
+                if (state->body_line->len > 0) { /* an unfinished long line */
+                    out_rec(state, REC_TYPE_NORM, state->body_line->buf, state->body_line->len);
+                    vstr_reset(state->body_line);
+                }
                 state->xtra_offset = state->offset;
                 out_rec(state, type, data, 0);
                 state->seg = REC_SEG_XTRA;
@@ -649,6 +1033,14 @@ static void state_reset(STATE *state)
     myfree(state->fullname);
     myfree(state->pend_orig);
     myfree(state->pend_dsn_orcpt);
+    myfree(state->first_rcpt);
+    myfree(state->log_name);
+    myfree(state->log_addr);
+    myfree(state->log_proto);
+    myfree(state->log_helo);
+    myfree(state->log_origin);
+    state->first_rcpt = state->log_name = state->log_addr = 0;
+    state->log_proto = state->log_helo = state->log_origin = 0;
     dups_free(&state->dups);
     state->sender = state->fullname = state->pend_orig = state->pend_dsn_orcpt = 0;
     state->dst = 0;
@@ -663,7 +1055,14 @@ static void state_reset(STATE *state)
     state->rcpt_count = 0;
     state->in_header = 1;
     state->at_line_start = 1;
-    state->collecting = state->collect_resent = 0;
+    state->have_hdr = 0;
+    if (state->body_line)
+        vstr_reset(state->body_line);
+    state->body_checked = 0;
+    state->mime_mode = MIME_TEXT;
+    state->part_rfc822 = 0;
+    state->have_part_hdr = 0;
+    mime_pop(state, 0);
     state->headers_seen = 0;
     state->hop_count = 0;
     state->resent = state->logged_msgid = 0;
@@ -681,6 +1080,7 @@ static int cleanup_message(STATE *state, long flags)
 
     state_reset(state);
     state->flags = (int)flags;
+    state->filter = (state->flags & CLEANUP_FLAG_FILTER) != 0;
     (void)mail_flow_get(1);
     state->fd = mail_queue_enter(MAIL_QUEUE_INCOMING, 0, state->qid, &state->created);
     vstr_strcpy(unfinished_qid, state->qid->buf);
@@ -703,8 +1103,20 @@ static int cleanup_message(STATE *state, long flags)
         msg_warn("%s: no recipients specified", state->qid->buf);
         state->errs |= CLEANUP_STAT_RCPT;
     }
+    if (state->errs == 0 && (state->flags & CLEANUP_FLAG_DISCARD)) {
+        /* header/body_checks DISCARD: accepted, and silently dropped */
+        remove_file(state);
+        return reply(state->client, 0, "");
+    }
+    if (state->errs == 0 && (state->flags & CLEANUP_FLAG_HOLD) &&
+        mail_queue_rename(state->qid->buf, MAIL_QUEUE_INCOMING, MAIL_QUEUE_HOLD) < 0) {
+        msg_warn("%s: rename %s to %s: %m", state->qid->buf, MAIL_QUEUE_INCOMING, MAIL_QUEUE_HOLD);
+        state->errs |= CLEANUP_STAT_WRITE;
+    }
     if (state->errs == 0 && commit_file(state) == 0) {
         vstr_reset(unfinished_qid);
+        if (state->flags & CLEANUP_FLAG_HOLD)
+            return reply(state->client, 0, ""); /* qmgr does not scan hold/ */
         /*
          * The file is committed (fsync'ed): answer first, so the client's
          * 250 never waits for qmgr to accept the trigger, then wake qmgr.
@@ -730,6 +1142,8 @@ static void cleanup_service(STREAM *client, const char *service, char **argv)
     state.qid = vstr_alloc(32);
     state.reason = vstr_alloc(100);
     state.cur_hdr = vstr_alloc(100);
+    state.body_line = vstr_alloc(100);
+    state.part_hdr = vstr_alloc(100);
     state.buf = vstr_alloc(2048);
     state.tmp = vstr_alloc(200);
     state.fd = -1;
@@ -750,6 +1164,8 @@ static void cleanup_service(STREAM *client, const char *service, char **argv)
     vstr_free(state.qid);
     vstr_free(state.reason);
     vstr_free(state.cur_hdr);
+    vstr_free(state.body_line);
+    vstr_free(state.part_hdr);
     vstr_free(state.buf);
     vstr_free(state.tmp);
 }
@@ -787,6 +1203,18 @@ static MAPS *open_maps(const char *param)
     return maps_create(param, value, DICT_FLAGS_DEFAULT);
 }
 
+/* open_checks - a header/body_checks table list, or NULL when empty. Keys
+ * are message text: not folded to lower case (Postfix opens these tables
+ * with DICT_FLAG_LOCK only; pattern tables have their own 'i' flag). */
+static MAPS *open_checks(const char *param)
+{
+    const char *value = cfg_str(param);
+
+    if (value == 0 || *value == 0)
+        return 0;
+    return maps_create(param, value, DICT_FLAG_LOCK);
+}
+
 /* cleanup_pre_init - open tables as root, read parameters. */
 static void cleanup_pre_init(const char *service, char **argv)
 {
@@ -803,6 +1231,12 @@ static void cleanup_pre_init(const char *service, char **argv)
     canonical_maps = open_maps("canonical_maps");
     rcpt_canonical_maps = open_maps("recipient_canonical_maps");
     send_canonical_maps = open_maps("sender_canonical_maps");
+    header_checks = open_checks("header_checks");
+    mime_header_checks = open_checks("mime_header_checks");
+    body_checks = open_checks("body_checks");
+    nested_header_checks = open_checks("nested_header_checks");
+    var_body_check_limit = cfg_long("body_checks_size_limit");
+    var_header_limit = cfg_long("header_size_limit");
     unfinished_qid = vstr_alloc(32);
     msg_cleanup_hook(cleanup_fatal_hook);
 }

@@ -1,7 +1,8 @@
 /*
  * cleanup.h - internal interfaces of cleanup(8): the pure helpers for
- * header scanning (cleanup_header.c) and address mapping (cleanup_addr.c)
- * that the server (cleanup.c) and the unit tests share.
+ * header scanning (cleanup_header.c), address mapping (cleanup_addr.c) and
+ * header/body_checks actions (cleanup_checks.c) that the server
+ * (cleanup.c) and the unit tests share.
  */
 #ifndef POSTERN_CLEANUP_H
 #define POSTERN_CLEANUP_H
@@ -49,5 +50,31 @@ extern void cleanup_qualify(const char *addr, const char *myorigin, VSTR *out);
 extern int cleanup_map11(MAPS *maps, const char *addr, const CLEANUP_ADDR_CFG *cfg, int propagate,
                          VSTR *out);
 extern int cleanup_map1n(MAPS *maps, const char *addr, const CLEANUP_ADDR_CFG *cfg, ARGV **result);
+
+/* cleanup_checks.c: header_checks(5) actions */
+#define CLEANUP_ACT_DUNNO 0 /* also OK */
+#define CLEANUP_ACT_REJECT 1
+#define CLEANUP_ACT_DISCARD 2
+#define CLEANUP_ACT_HOLD 3
+#define CLEANUP_ACT_WARN 4
+#define CLEANUP_ACT_INFO 5
+#define CLEANUP_ACT_IGNORE 6
+#define CLEANUP_ACT_PREPEND 7
+#define CLEANUP_ACT_REPLACE 8
+#define CLEANUP_ACT_UNKNOWN 9
+
+#define CLEANUP_MIME_OTHER 0
+#define CLEANUP_MIME_MULTIPART 1
+#define CLEANUP_MIME_RFC822 2
+
+extern int cleanup_mime_content_type(const char *hdr, size_t len, VSTR *boundary);
+extern int cleanup_mime_boundary_match(const char *line, size_t len, const char *b);
+extern int cleanup_check_parse(const char *value, const char **text);
+extern int cleanup_check_reject_reason(const char *text, VSTR *out);
+extern int cleanup_is_mime_header(const char *line, size_t len);
+extern void cleanup_check_log_format(VSTR *out, const char *qid, const char *action,
+                                     const char *klass, const char *content, const char *origin,
+                                     const char *sender, const char *recip, const char *proto,
+                                     const char *helo, const char *text);
 
 #endif
