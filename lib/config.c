@@ -1134,7 +1134,8 @@ long cfg_transport_long(const char *transport, const char *suffix, const char *f
     long result;
 
     strcpy(name, transport);
-    strcat(name, "_");
+    if (*suffix != '_') /* accept "destination_x" and "_destination_x" alike */
+        strcat(name, "_");
     strcat(name, suffix);
     if (cfg_is_set(name) || cfg_is_known(name))
         result = cfg_long(name);

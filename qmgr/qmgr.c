@@ -246,9 +246,9 @@ static TRANSPORT *qmgr_transport_find(const char *name)
     tr = mymalloc(sizeof(*tr));
     memset(tr, 0, sizeof(*tr));
     tr->name = mystrdup(name);
-    tr->rcpt_limit = (int)cfg_transport_long(name, "_destination_recipient_limit",
+    tr->rcpt_limit = (int)cfg_transport_long(name, "destination_recipient_limit",
                                              "default_destination_recipient_limit");
-    tr->conc_limit = (int)cfg_transport_long(name, "_destination_concurrency_limit",
+    tr->conc_limit = (int)cfg_transport_long(name, "destination_concurrency_limit",
                                              "default_destination_concurrency_limit");
     param = vstr_alloc(64);
     vstr_sprintf(param, "%s_initial_destination_concurrency", name);
@@ -257,7 +257,7 @@ static TRANSPORT *qmgr_transport_find(const char *name)
         tr->initial = atoi(v);
     vstr_free(param);
     tr->cohort_limit =
-        (double)cfg_transport_long(name, "_destination_concurrency_failed_cohort_limit",
+        (double)cfg_transport_long(name, "destination_concurrency_failed_cohort_limit",
                                    "default_destination_concurrency_failed_cohort_limit");
     if (tr->rcpt_limit <= 0)
         tr->rcpt_limit = 100000;

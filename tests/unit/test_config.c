@@ -179,6 +179,11 @@ static void test_typed(void **state)
     assert_int_equal(cfg_transport_long("zzz", "destination_recipient_limit",
                                         "default_destination_recipient_limit"),
                      50);
+    /* A known per-transport default (local is 1), and a suffix written with
+     * its underscore (qmgr once looked up "local__destination_..."). */
+    assert_int_equal(cfg_transport_long("local", "_destination_recipient_limit",
+                                        "default_destination_recipient_limit"),
+                     1);
 }
 
 /* cfg_split_list/cfg_list keep {...} groups whole, as mystrtokq(). */
