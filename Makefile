@@ -108,7 +108,7 @@ unit: $(UNIT_BINS)
 integration: all
 	$(PYTHON) -m pytest -q tests/integration
 
-check: deps all unit integration
+check: deps all format-check unit integration
 
 deps:
 	@sh tests/install-deps.sh
@@ -187,10 +187,10 @@ fuzz-regress: fuzz-build
 	done
 
 format:
-	clang-format -i $(wildcard lib/*.[ch] */*.c bin/*.c tests/unit/*.c)
+	clang-format -i $(sort $(wildcard lib/*.[ch] */*.c bin/*.c tests/unit/*.c tests/fuzz/*.c))
 
 format-check:
-	clang-format --dry-run -Werror $(wildcard lib/*.[ch] */*.c bin/*.c tests/unit/*.c)
+	clang-format --dry-run -Werror $(sort $(wildcard lib/*.[ch] */*.c bin/*.c tests/unit/*.c tests/fuzz/*.c))
 
 clean:
 	rm -rf $(BUILD) build-asan

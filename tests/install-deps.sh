@@ -3,7 +3,7 @@
 # archive, when something is missing. Safe to run repeatedly; needs root
 # (or sudo) only when a package is actually missing.
 set -e
-pkgs="build-essential libssl-dev libmariadb-dev libpq-dev libdb-dev libpcre2-dev
+pkgs="build-essential clang-format libssl-dev libmariadb-dev libpq-dev libdb-dev libpcre2-dev
       libcmocka-dev python3 python3-pytest swaks postfix pflogsumm procps
       postfix-mysql postfix-pgsql postfix-pcre mariadb-server mariadb-client
       postgresql dovecot-core dovecot-lmtpd dovecot-imapd"
