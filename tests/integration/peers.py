@@ -33,7 +33,10 @@ import subprocess
 import tempfile
 import time
 
-import pytest
+try:
+    import pytest
+except ImportError:  # the benches use the peers without pytest
+    pytest = None
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 START_TIMEOUT = 60
@@ -310,27 +313,29 @@ def _tmpdir(prefix):
     return d
 
 
-@pytest.fixture(scope="module")
-def mariadb():
-    """A started private MariaDB (module scope)."""
-    d = _tmpdir("postern-mariadb-")
-    m = MariaDB(d)
-    try:
-        m.start()
-        yield m
-    finally:
-        m.stop()
-        shutil.rmtree(d, ignore_errors=True)
+if pytest is not None:
+
+    @pytest.fixture(scope="module")
+    def mariadb():
+        """A started private MariaDB (module scope)."""
+        d = _tmpdir("postern-mariadb-")
+        m = MariaDB(d)
+        try:
+            m.start()
+            yield m
+        finally:
+            m.stop()
+            shutil.rmtree(d, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    """A started private PostgreSQL (module scope)."""
-    d = _tmpdir("postern-pg-")
-    p = PostgreSQL(d)
-    try:
-        p.start()
-        yield p
-    finally:
-        p.stop()
-        shutil.rmtree(d, ignore_errors=True)
+    @pytest.fixture(scope="module")
+    def postgres():
+        """A started private PostgreSQL (module scope)."""
+        d = _tmpdir("postern-pg-")
+        p = PostgreSQL(d)
+        try:
+            p.start()
+            yield p
+        finally:
+            p.stop()
+            shutil.rmtree(d, ignore_errors=True)
