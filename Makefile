@@ -46,8 +46,16 @@ endif
 WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
        -Wno-missing-field-initializers -Wno-unused-parameter
 CFLAGS_ALL = $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -std=gnu11 -Ilib $(DEFS) $(CFLAGS)
-LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS = -ldb -lmariadb -lpq -lpcre2-8
+LDFLAGS_ALL = -pie -rdynamic -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS = -ldb -lpcre2-8
+# mysql: and pgsql: are plugins (dict_TYPE.so next to the daemons, loaded by
+# lib/dict.c on first use), so that only a process that opens such a table
+# maps the database client libraries. Programs export their symbols to them.
+PLUGINS = mysql pgsql
+PLUGIN_LIBS_mysql = -lmariadb
+PLUGIN_LIBS_pgsql = -lpq
+PLUGIN_SOS = $(patsubst %,$(BUILD)/libexec/dict_%.so,$(PLUGINS))
+LINK_LIBA = -Wl,--whole-archive $(LIBA) -Wl,--no-whole-archive
 # Debian's python3-pytest lives with /usr/bin/python3, whatever else is on PATH.
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
@@ -55,7 +63,7 @@ DAEMONS = master smtpd cleanup qmgr pickup virtual bounce discard error postlogd
           proxymap local smtp pipe
 COMMANDS = $(basename $(notdir $(wildcard bin/*.c)))
 
-LIB_SRCS = $(wildcard lib/*.c)
+LIB_SRCS = $(filter-out $(patsubst %,lib/dict_%.c,$(PLUGINS)),$(wildcard lib/*.c))
 LIB_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIBA = $(BUILD)/libpostern.a
 
@@ -68,7 +76,7 @@ LINKS += $(if $(wildcard smtp/*.c),$(BUILD)/libexec/lmtp)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-all: $(DAEMON_BINS) $(COMMAND_BINS) $(LINKS)
+all: $(DAEMON_BINS) $(COMMAND_BINS) $(LINKS) $(PLUGIN_SOS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -84,23 +92,31 @@ endif
 define daemon_rule
 $(BUILD)/libexec/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c)) $(LIBA)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(LIBA) $$(LIBS)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $$(LINK_LIBA) $$(LIBS)
 endef
 $(foreach d,$(DAEMONS),$(if $(wildcard $(d)/*.c),$(eval $(call daemon_rule,$(d)))))
 
 $(BUILD)/bin/%: $(BUILD)/obj/bin/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LINK_LIBA) $(LIBS)
 
 $(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/sendmail
 	ln -sf sendmail $@
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -MMD -MP -c -o $@ $<
+
+$(BUILD)/libexec/dict_%.so: $(BUILD)/pic/lib/dict_%.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-z,relro,-z,now $(LDFLAGS) -o $@ $< $(PLUGIN_LIBS_$*)
 
 $(BUILD)/libexec/lmtp: $(BUILD)/libexec/smtp
 	ln -sf smtp $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LIBS) -lcmocka
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LINK_LIBA) $(LIBS) -lcmocka
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -116,6 +132,7 @@ deps:
 install: all
 	install -d $(DESTDIR)$(DAEMON_DIR) $(DESTDIR)$(COMMAND_DIR) $(DESTDIR)$(CONFIG_DIR)
 	install -m 0755 $(DAEMON_BINS) $(DESTDIR)$(DAEMON_DIR)/
+	install -m 0644 $(PLUGIN_SOS) $(DESTDIR)$(DAEMON_DIR)/
 	if [ -f $(BUILD)/libexec/smtp ]; then ln -sf smtp $(DESTDIR)$(DAEMON_DIR)/lmtp; fi
 	for c in $(COMMANDS); do install -m 0755 $(BUILD)/bin/$$c $(DESTDIR)$(COMMAND_DIR)/; done
 	chgrp postdrop $(DESTDIR)$(COMMAND_DIR)/postdrop $(DESTDIR)$(COMMAND_DIR)/postqueue 2>/dev/null && \
@@ -199,5 +216,5 @@ clean:
 	format-check clean
 .SECONDARY:
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)
 -include $(shell find $(FUZZ_BUILD)/fobj -name '*.d' 2>/dev/null)

@@ -37,6 +37,7 @@
  *      Postfix util/dict_open.c, util/dict.c; reference sections 7.1, 15.
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -58,8 +59,6 @@ extern DICT *dict_static_open(const char *name, int open_flags, int dict_flags);
 extern DICT *dict_inline_open(const char *name, int open_flags, int dict_flags);
 extern DICT *dict_fail_open(const char *name, int open_flags, int dict_flags);
 extern DICT *dict_texthash_open(const char *name, int open_flags, int dict_flags);
-extern DICT *dict_mysql_open(const char *name, int open_flags, int dict_flags);
-extern DICT *dict_pgsql_open(const char *name, int open_flags, int dict_flags);
 extern DICT *dict_pcre_open(const char *name, int open_flags, int dict_flags);
 extern DICT *dict_regexp_open(const char *name, int open_flags, int dict_flags);
 extern DICT *dict_proxy_open(const char *name, int open_flags, int dict_flags);
@@ -79,6 +78,97 @@ static DICT **dict_open_list;
 static int dict_open_count;
 static VSTR *dict_changed_buf;
 
+/*
+ * Plugins. The database client libraries (MariaDB Connector/C; libpq with
+ * its Kerberos, LDAP and GnuTLS dependencies) are loaded only by a process
+ * that opens such a table, as Postfix's dynamicmaps.cf does: linked into
+ * every daemon they cost each process megabytes of memory and their
+ * constructors' CPU at every start. dict_TYPE.so lives in daemon_directory
+ * (make install puts it there; in the build tree it sits next to the
+ * daemons, and commands in build/bin find it in ../libexec). A plugin that
+ * cannot be loaded makes the table a configuration error: mail is deferred.
+ * Tables are opened before chroot (pre_init), so the path is reachable.
+ */
+static DICT *dict_plugin_open(const char *type, const char *name, int open_flags, int dict_flags)
+{
+    static struct {
+        char *type;
+        DICT_OPEN_FN fn;
+    } loaded[4];
+    static int nloaded;
+    VSTR *path = vstr_alloc(256);
+    VSTR *why = vstr_alloc(100);
+    VSTR *sym = vstr_alloc(32);
+    const char *dirs[3];
+    char exe[4096];
+    ssize_t n;
+    DICT_OPEN_FN fn = NULL;
+    DICT *d;
+    int i;
+
+    for (i = 0; i < nloaded; i++)
+        if (strcmp(loaded[i].type, type) == 0)
+            return loaded[i].fn(name, open_flags, dict_flags);
+    dirs[0] = cfg_str("daemon_directory");
+    dirs[1] = dirs[2] = NULL;
+    if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
+        char *slash;
+
+        exe[n] = 0;
+        if ((slash = strrchr(exe, '/')) != NULL) {
+            *slash = 0;
+            dirs[1] = exe;
+        }
+    }
+    vstr_sprintf(sym, "dict_%s_open", type);
+    for (i = 0; i < 3 && fn == NULL; i++) {
+        void *handle;
+
+        if (i == 2) { /* commands in bin/ next to the build tree's libexec/ */
+            if (dirs[1] == NULL)
+                break;
+            vstr_sprintf(path, "%s/../libexec/dict_%s.so", dirs[1], type);
+        } else if (dirs[i] == NULL || *dirs[i] == 0) {
+            continue;
+        } else {
+            vstr_sprintf(path, "%s/dict_%s.so", dirs[i], type);
+        }
+        if (access(path->buf, R_OK) < 0)
+            continue;
+        if ((handle = dlopen(path->buf, RTLD_NOW | RTLD_GLOBAL)) == NULL) {
+            vstr_strcpy(why, dlerror());
+            continue;
+        }
+        if ((fn = (DICT_OPEN_FN)dlsym(handle, sym->buf)) == NULL)
+            vstr_sprintf(why, "%s: no symbol %s", path->buf, sym->buf);
+    }
+    if (fn != NULL && nloaded < (int)(sizeof(loaded) / sizeof(loaded[0]))) {
+        loaded[nloaded].type = mystrdup(type);
+        loaded[nloaded].fn = fn;
+        nloaded++;
+    }
+    if (fn != NULL)
+        d = fn(name, open_flags, dict_flags);
+    else
+        d = dict_surrogate(type, name, DICT_ERR_CONFIG,
+                           "unsupported dictionary type: %s (cannot load dict_%s.so%s%s)", type,
+                           type, why->len ? ": " : "", why->buf);
+    vstr_free(path);
+    vstr_free(why);
+    vstr_free(sym);
+    return d;
+}
+
+static DICT *dict_mysql_load(const char *name, int open_flags, int dict_flags)
+{
+    return dict_plugin_open("mysql", name, open_flags, dict_flags);
+}
+
+static DICT *dict_pgsql_load(const char *name, int open_flags, int dict_flags)
+{
+    return dict_plugin_open("pgsql", name, open_flags, dict_flags);
+}
+
 static void dict_register_builtins(void)
 {
     static int done;
@@ -92,8 +182,8 @@ static void dict_register_builtins(void)
     dict_register("inline", dict_inline_open);
     dict_register("static", dict_static_open);
     dict_register("texthash", dict_texthash_open);
-    dict_register("mysql", dict_mysql_open);   /* lib/dict_mysql.c */
-    dict_register("pgsql", dict_pgsql_open);   /* lib/dict_pgsql.c */
+    dict_register("mysql", dict_mysql_load);   /* lib/dict_mysql.c, as a plugin */
+    dict_register("pgsql", dict_pgsql_load);   /* lib/dict_pgsql.c, as a plugin */
     dict_register("pcre", dict_pcre_open);     /* lib/dict_pcre.c */
     dict_register("regexp", dict_regexp_open); /* lib/dict_regexp.c */
     dict_register("proxy", dict_proxy_open);   /* lib/dict_proxy.c */
