@@ -36,6 +36,7 @@
  *   "warning: ...: malformed delivery request".
  */
 #include <errno.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -52,6 +53,8 @@
 #include "attr.h"
 #include "config.h"
 #include "deliver.h"
+#include "record.h"
+#include "argv.h"
 #include "mail_queue.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -745,4 +748,50 @@ int deliver_reply_read(STREAM *st, DELIVER_REQUEST *req)
 bad:
     attr_list_free(list);
     return -1;
+}
+
+/* deliver_read_content - see deliver.h */
+int deliver_read_content(DELIVER_REQUEST *req, VSTR *content, ARGV *delivered_to)
+{
+    VSTR *rec = vstr_alloc(1024);
+    int type;
+    int at_bol = 1, in_headers = 1;
+
+    vstr_reset(content);
+    for (;;) {
+        type = rec_get(req->fp, rec, 0);
+        if (type == REC_TYPE_XTRA)
+            break;
+        if (type != REC_TYPE_NORM && type != REC_TYPE_CONT) {
+            vstr_free(rec);
+            return -1;
+        }
+        /* Collect Delivered-To values from the primary header block. */
+        if (in_headers && at_bol) {
+            if (VSTR_LEN(rec) == 0 && type == REC_TYPE_NORM) {
+                in_headers = 0;
+            } else if (VSTR_LEN(rec) > 13 && strncasecmp(VSTR_STR(rec), "Delivered-To:", 13) == 0) {
+                const char *cp = VSTR_STR(rec) + 13;
+                const char *end = VSTR_STR(rec) + VSTR_LEN(rec);
+
+                while (cp < end && isspace((unsigned char)*cp))
+                    cp++;
+                while (end > cp && isspace((unsigned char)end[-1]))
+                    end--;
+                argv_addn(delivered_to, cp, (size_t)(end - cp));
+            } else if (!isspace((unsigned char)VSTR_STR(rec)[0]) &&
+                       strchr(VSTR_STR(rec), ':') == NULL) {
+                in_headers = 0;
+            }
+        }
+        vstr_addmem(content, VSTR_STR(rec), VSTR_LEN(rec));
+        if (type == REC_TYPE_NORM) {
+            vstr_addch(content, '\n');
+            at_bol = 1;
+        } else {
+            at_bol = 0;
+        }
+    }
+    vstr_free(rec);
+    return 0;
 }

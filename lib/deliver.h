@@ -60,6 +60,7 @@
 #include <sys/time.h>
 #include <sys/types.h>
 
+#include "argv.h"
 #include "stream.h"
 #include "vstr.h"
 
@@ -112,6 +113,14 @@ extern void deliver_bounce(DELIVER_REQUEST *req, int i, const char *relay, const
 extern void deliver_defer(DELIVER_REQUEST *req, int i, const char *relay, const char *dsn,
                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 extern void deliver_set_conn_time(DELIVER_REQUEST *req);
+/* deliver_read_content(req, content, delivered_to): the message content from
+ * req->fp (positioned at the data offset) up to the X record, as text with
+ * "\n" line ends (N = line + newline, L = piece of a long line), and the
+ * values of the Delivered-To: headers of the primary header block appended
+ * to delivered_to (for loop detection, reference 8.1). 0, or -1 when a record
+ * other than N/L comes first (a corrupt queue file: defer). Used by the local
+ * agents (virtual, local). */
+extern int deliver_read_content(DELIVER_REQUEST *req, VSTR *content, ARGV *delivered_to);
 extern void format_delay(VSTR *v, double seconds);
 
 extern DELIVER_REQUEST *deliver_request_alloc(void);

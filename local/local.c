@@ -155,50 +155,6 @@ static void local_result(LOCAL_STATE *ls, int outcome, const char *dsn, const ch
     vstr_free(text);
 }
 
-/* Read the message content (N/L records up to X); -1 if corrupt. */
-static int local_read_content(DELIVER_REQUEST *req, LOCAL_MSG *msg)
-{
-    VSTR *rec = vstr_alloc(1024);
-    int type, at_bol = 1, in_headers = 1;
-
-    vstr_reset(msg->content);
-    for (;;) {
-        type = rec_get(req->fp, rec, 0);
-        if (type == REC_TYPE_XTRA)
-            break;
-        if (type != REC_TYPE_NORM && type != REC_TYPE_CONT) {
-            vstr_free(rec);
-            return -1;
-        }
-        if (in_headers && at_bol) {
-            if (VSTR_LEN(rec) == 0 && type == REC_TYPE_NORM) {
-                in_headers = 0;
-            } else if (VSTR_LEN(rec) > 13 && strncasecmp(VSTR_STR(rec), "Delivered-To:", 13) == 0) {
-                const char *cp = VSTR_STR(rec) + 13;
-                const char *end = VSTR_STR(rec) + VSTR_LEN(rec);
-
-                while (cp < end && isspace((unsigned char)*cp))
-                    cp++;
-                while (end > cp && isspace((unsigned char)end[-1]))
-                    end--;
-                argv_addn(msg->delivered_to, cp, (size_t)(end - cp));
-            } else if (!isspace((unsigned char)VSTR_STR(rec)[0]) &&
-                       strchr(VSTR_STR(rec), ':') == NULL) {
-                in_headers = 0;
-            }
-        }
-        vstr_addmem(msg->content, VSTR_STR(rec), VSTR_LEN(rec));
-        if (type == REC_TYPE_NORM) {
-            vstr_addch(msg->content, '\n');
-            at_bol = 1;
-        } else {
-            at_bol = 0;
-        }
-    }
-    vstr_free(rec);
-    return 0;
-}
-
 /* Return-Path, X-Original-To, Delivered-To (with a From_ line if mbox). */
 static void local_headers(LOCAL_STATE *ls, VSTR *out, int from_line)
 {
@@ -1064,7 +1020,7 @@ static void local_service(STREAM *client, const char *service, char **argv)
         if (req->fp == NULL) {
             for (i = 0; i < req->nrcpt; i++)
                 deliver_defer(req, i, "local", "4.3.0", "cannot access mail queue");
-        } else if (local_read_content(req, &msg) < 0) {
+        } else if (deliver_read_content(req, msg.content, msg.delivered_to) < 0) {
             msg_warn("%s: corrupt queue file", req->queue_id);
             for (i = 0; i < req->nrcpt; i++)
                 deliver_defer(req, i, "local", "4.3.0", "queue file write error");

@@ -125,52 +125,6 @@ static void virt_result(VIRT_RESULT *res, int outcome, const char *dsn, const ch
     va_end(ap);
 }
 
-/* Read N/L records up to X into msg->content; -1 if corrupt. */
-static int virt_read_content(DELIVER_REQUEST *req, VIRT_MSG *msg)
-{
-    VSTR *rec = vstr_alloc(1024);
-    int type;
-    int at_bol = 1, in_headers = 1;
-
-    vstr_reset(msg->content);
-    for (;;) {
-        type = rec_get(req->fp, rec, 0);
-        if (type == REC_TYPE_XTRA)
-            break;
-        if (type != REC_TYPE_NORM && type != REC_TYPE_CONT) {
-            vstr_free(rec);
-            return -1;
-        }
-        /* Collect Delivered-To values from the primary header block. */
-        if (in_headers && at_bol) {
-            if (VSTR_LEN(rec) == 0 && type == REC_TYPE_NORM) {
-                in_headers = 0;
-            } else if (VSTR_LEN(rec) > 13 && strncasecmp(VSTR_STR(rec), "Delivered-To:", 13) == 0) {
-                const char *cp = VSTR_STR(rec) + 13;
-                const char *end = VSTR_STR(rec) + VSTR_LEN(rec);
-
-                while (cp < end && isspace((unsigned char)*cp))
-                    cp++;
-                while (end > cp && isspace((unsigned char)end[-1]))
-                    end--;
-                argv_addn(msg->delivered_to, cp, (size_t)(end - cp));
-            } else if (!isspace((unsigned char)VSTR_STR(rec)[0]) &&
-                       strchr(VSTR_STR(rec), ':') == NULL) {
-                in_headers = 0;
-            }
-        }
-        vstr_addmem(msg->content, VSTR_STR(rec), VSTR_LEN(rec));
-        if (type == REC_TYPE_NORM) {
-            vstr_addch(msg->content, '\n');
-            at_bol = 1;
-        } else {
-            at_bol = 0;
-        }
-    }
-    vstr_free(rec);
-    return 0;
-}
-
 /* Append the Return-Path, X-Original-To and Delivered-To headers. */
 static void virt_headers(VSTR *out, DELIVER_REQUEST *req, DELIVER_RCPT *rcpt)
 {
@@ -556,7 +510,7 @@ static void virtual_service(STREAM *client, const char *service, char **argv)
         if (req->fp == NULL) {
             for (i = 0; i < req->nrcpt; i++)
                 deliver_defer(req, i, "virtual", "4.3.0", "cannot access mail queue");
-        } else if (virt_read_content(req, &msg) < 0) {
+        } else if (deliver_read_content(req, msg.content, msg.delivered_to) < 0) {
             VSTR *qpath = vstr_alloc(100);
 
             mail_queue_path(qpath, req->queue_name, req->queue_id);
