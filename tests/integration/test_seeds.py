@@ -588,6 +588,11 @@ def test_seed_001_local_home_maildir(stack):
         subprocess.run(["useradd", "-m", "-d", os.path.join(SEED_001_HOME, "admin"),
                         "-s", "/usr/sbin/nologin", "admin"], check=True)
         pw = pwd.getpwnam("admin")
+    if pw.pw_dir.startswith(SEED_001_HOME) and not os.path.isdir(pw.pw_dir):
+        # Made by an earlier run whose /tmp home was cleaned away: recreate it.
+        os.makedirs(pw.pw_dir, 0o755)
+        os.chmod(SEED_001_HOME, 0o755)
+        os.chown(pw.pw_dir, pw.pw_uid, pw.pw_gid)
     if not os.path.isdir(pw.pw_dir) or not pw.pw_dir.startswith(SEED_001_HOME):
         pytest.skip("a user 'admin' not made by this test exists (home %s)" % pw.pw_dir)
     maildir = os.path.join(pw.pw_dir, "Maildir")
